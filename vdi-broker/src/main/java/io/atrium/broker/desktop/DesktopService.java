@@ -1,0 +1,133 @@
+package io.atrium.broker.desktop;
+
+import io.atrium.broker.BrokerException;
+import io.atrium.broker.BrokerStatus;
+import io.atrium.broker.CurrentUser;
+import io.atrium.broker.pool.Pool;
+import io.atrium.broker.pool.PoolService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.dao.DuplicateKeyException;
+import org.springframework.security.access.prepost.PreAuthorize;
+import org.springframework.stereotype.Service;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * What users do with desktops: see theirs, open one, log off. This service is the security
+ * boundary: every public method checks the caller from the security context, never a user name
+ * passed in by the UI. A desktop assigned to one user is never returned to another.
+ */
+@Service
+public class DesktopService {
+    private static final Logger log = LoggerFactory.getLogger(DesktopService.class);
+
+    private final DesktopRepository desktops;
+    private final PoolService pools;
+    private final DesktopProvisioner provisioner;
+
+    DesktopService(DesktopRepository desktops, PoolService pools, DesktopProvisioner provisioner) {
+        this.desktops = desktops;
+        this.pools = pools;
+        this.provisioner = provisioner;
+    }
+
+    /** One card per entitled pool: the user's desktop in it, or what the pool can offer. */
+    public record MyDesktop(Pool pool, Optional<Desktop> desktop, long free) {
+        public String displayName() {
+            return desktop.map(Desktop::name).orElse(pool.name());
+        }
+    }
+
+    @PreAuthorize("isAuthenticated()")
+    public List<MyDesktop> myDesktops() {
+        CurrentUser user = CurrentUser.get();
+        List<MyDesktop> cards = new ArrayList<>();
+        for (Pool pool : pools.myPools()) {
+            List<Desktop> all = desktops.findByPool(pool.id());
+            Optional<Desktop> mine = all.stream().filter(d -> user.name().equals(d.assignedUser())).findFirst();
+            long free = all.stream().filter(d -> d.state() == DesktopState.READY && d.assignedUser() == null).count();
+            cards.add(new MyDesktop(pool, mine, free));
+        }
+        return cards;
+    }
+
+    /**
+     * Opens a desktop of the pool for the current user: the one already assigned to them, or a
+     * free one, taken atomically so that no desktop is ever given to two users.
+     *
+     * @throws BrokerException NOT_FOUND if the pool does not exist or the user is not entitled,
+     *                         NO_DESKTOP_FREE if every desktop is taken
+     */
+    @PreAuthorize("isAuthenticated()")
+    public Desktop open(String poolId) {
+        CurrentUser user = CurrentUser.get();
+        Pool pool = pools.myPool(poolId);
+        Optional<Desktop> existing = desktops.findAssigned(pool.id(), user.name());
+        if (existing.isPresent()) {
+            return existing.get();
+        }
+        for (String candidate : desktops.findReadyIds(pool.id())) {
+            try {
+                if (desktops.assign(candidate, user.name())) {
+                    Desktop d = desktops.findById(candidate).orElseThrow();
+                    log.info("assigned desktop {} of pool {} to {}", d.name(), pool.name(), user.name());
+                    return d;
+                }
+            } catch (DuplicateKeyException raced) {
+                // The same user opened the pool twice at once; the other request won.
+                return desktops.findAssigned(pool.id(), user.name()).orElseThrow(() -> raced);
+            }
+        }
+        throw new BrokerException(BrokerStatus.NO_DESKTOP_FREE,
+                "No desktop is free in pool " + pool.name() + " right now. Try again in a minute.");
+    }
+
+    /**
+     * The current user's desktop.
+     *
+     * @throws BrokerException NOT_FOUND if it does not exist, FORBIDDEN if it is not theirs
+     */
+    @PreAuthorize("isAuthenticated()")
+    public Desktop myDesktop(String desktopId) {
+        CurrentUser user = CurrentUser.get();
+        Desktop d = desktops.findById(desktopId).filter(x -> x.state() != DesktopState.DELETED)
+                .orElseThrow(() -> BrokerException.notFound("Desktop " + desktopId));
+        if (!user.name().equals(d.assignedUser())) {
+            throw new BrokerException(BrokerStatus.FORBIDDEN, "Desktop " + d.name() + " is not assigned to you");
+        }
+        return d;
+    }
+
+    /** Ends the current user's session on the desktop; a pooled desktop is refreshed for the next user. */
+    @PreAuthorize("isAuthenticated()")
+    public void logOff(String desktopId) {
+        Desktop d = myDesktop(desktopId);
+        provisioner.logOff(d);
+    }
+
+    /** The VM's VNC socket of a desktop that is assigned and running (for the gateway). */
+    public Optional<Path> vncSocket(String desktopId) {
+        return provisioner.vncSocket(desktopId);
+    }
+
+    /** Internal: looks a desktop up without an authorization check (gateway, admin code). */
+    public Optional<Desktop> find(String desktopId) {
+        return desktops.findById(desktopId);
+    }
+
+    /** A viewer connected to the desktop (called by the gateway listener). */
+    public void viewerConnected(String desktopId) {
+        desktops.transition(desktopId, List.of(DesktopState.ASSIGNED, DesktopState.DISCONNECTED),
+                DesktopState.CONNECTED, DesktopRepository.UserChange.KEEP, null);
+    }
+
+    /** The desktop's viewer went away (called by the gateway listener). */
+    public void viewerDisconnected(String desktopId) {
+        desktops.transition(desktopId, List.of(DesktopState.CONNECTED), DesktopState.DISCONNECTED,
+                DesktopRepository.UserChange.KEEP, null);
+    }
+}

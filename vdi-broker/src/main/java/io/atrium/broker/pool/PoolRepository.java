@@ -1,0 +1,62 @@
+package io.atrium.broker.pool;
+
+import org.springframework.jdbc.core.simple.JdbcClient;
+import org.springframework.stereotype.Repository;
+import org.springframework.transaction.annotation.Transactional;
+
+import java.sql.Timestamp;
+import java.util.List;
+import java.util.Optional;
+
+/** Pools and their entitlements in the database. */
+@Repository
+public class PoolRepository {
+    private final JdbcClient jdbc;
+
+    PoolRepository(JdbcClient jdbc) {
+        this.jdbc = jdbc;
+    }
+
+    public List<Pool> findAll() {
+        return jdbc.sql("select * from pool order by name").query((rs, i) -> new Pool(
+                rs.getString("id"), rs.getString("name"), PoolKind.valueOf(rs.getString("kind")),
+                rs.getString("image"), rs.getInt("vcpus"), rs.getInt("memory_mb"), rs.getInt("size"),
+                entitlements(rs.getString("id")), rs.getTimestamp("created_at").toInstant())).list();
+    }
+
+    public Optional<Pool> findById(String id) {
+        return findAll().stream().filter(p -> p.id().equals(id)).findFirst();
+    }
+
+    public Optional<Pool> findByName(String name) {
+        return findAll().stream().filter(p -> p.name().equals(name)).findFirst();
+    }
+
+    private List<String> entitlements(String poolId) {
+        return jdbc.sql("select principal from entitlement where pool_id = ? order by principal")
+                .param(poolId).query(String.class).list();
+    }
+
+    @Transactional
+    public void save(Pool pool) {
+        int updated = jdbc.sql("""
+                        update pool set name = ?, kind = ?, image = ?, vcpus = ?, memory_mb = ?, size = ?
+                        where id = ?""")
+                .params(pool.name(), pool.kind().name(), pool.image(), pool.vcpus(), pool.memoryMb(),
+                        pool.size(), pool.id())
+                .update();
+        if (updated == 0) {
+            jdbc.sql("""
+                            insert into pool (id, name, kind, image, vcpus, memory_mb, size, created_at)
+                            values (?, ?, ?, ?, ?, ?, ?, ?)""")
+                    .params(pool.id(), pool.name(), pool.kind().name(), pool.image(), pool.vcpus(),
+                            pool.memoryMb(), pool.size(), Timestamp.from(pool.createdAt()))
+                    .update();
+        }
+        jdbc.sql("delete from entitlement where pool_id = ?").param(pool.id()).update();
+        for (String principal : pool.entitled()) {
+            jdbc.sql("insert into entitlement (pool_id, principal) values (?, ?)")
+                    .params(pool.id(), principal).update();
+        }
+    }
+}
