@@ -13,14 +13,12 @@ import java.util.List;
 /**
  * Web settings ({@code atrium.web.*}).
  *
- * @param users          the configured users; passwords must be encoded ({@code {bcrypt}...})
- * @param allowedOrigins origins allowed to open the console WebSocket; empty = any (the ticket still applies)
+ * @param users the configured users; passwords must be encoded ({@code {bcrypt}...})
  */
 @Validated
 @ConfigurationProperties("atrium.web")
 public record WebProperties(
-        @Valid @NotNull @DefaultValue List<User> users,
-        @NotNull @DefaultValue List<String> allowedOrigins) {
+        @Valid @NotNull @DefaultValue List<User> users) {
 
     /**
      * A user from configuration.

@@ -16,6 +16,8 @@ import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.ticket.ConsoleTicket;
 import io.atrium.broker.ticket.TicketService;
+import io.atrium.gateway.GatewayConnections;
+import io.atrium.gateway.GatewayStatus;
 import io.atrium.viewer.DesktopViewer;
 import jakarta.annotation.security.PermitAll;
 
@@ -31,11 +33,13 @@ import java.nio.charset.StandardCharsets;
 public class DesktopView extends VerticalLayout implements BeforeEnterObserver, HasDynamicTitle {
     private final DesktopService desktops;
     private final TicketService tickets;
+    private final GatewayConnections connections;
     private String title = "Desktop · Atrium";
 
-    public DesktopView(DesktopService desktops, TicketService tickets) {
+    public DesktopView(DesktopService desktops, TicketService tickets, GatewayConnections connections) {
         this.desktops = desktops;
         this.tickets = tickets;
+        this.connections = connections;
         setSizeFull();
         setPadding(false);
         setSpacing(false);
@@ -53,6 +57,7 @@ public class DesktopView extends VerticalLayout implements BeforeEnterObserver, 
             title = d.name() + " · Atrium";
             Button logOff = new Button("Log off", e -> {
                 desktops.logOff(d.id());
+                connections.disconnect(d.id(), GatewayStatus.NORMAL);
                 getUI().ifPresent(ui -> ui.navigate(MyDesktopsView.class));
             });
             logOff.setId("log-off");

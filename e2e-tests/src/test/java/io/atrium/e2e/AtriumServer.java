@@ -1,0 +1,81 @@
+package io.atrium.e2e;
+
+import io.atrium.web.AtriumApplication;
+import org.springframework.boot.builder.SpringApplicationBuilder;
+import org.springframework.context.ConfigurableApplicationContext;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.stream.Stream;
+
+/**
+ * The whole product in the test JVM: the Spring Boot app on a free port, with H2 in memory,
+ * a demo pool of real QEMU desktops and the gateway. Closing it stops every VM.
+ */
+public final class AtriumServer implements AutoCloseable {
+    private final ConfigurableApplicationContext context;
+    private final Path dataDir;
+    private final int port;
+
+    private AtriumServer(ConfigurableApplicationContext context, Path dataDir) {
+        this.context = context;
+        this.dataDir = dataDir;
+        this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
+    }
+
+    /** Starts Atrium with {@code desktops} demo desktops and the given console ticket lifetime. */
+    public static AtriumServer start(int desktops, String ticketTtl) throws IOException {
+        Path dataDir = Files.createDirectories(Path.of("target", "e2e-data").toAbsolutePath());
+        Path shared = Path.of(System.getProperty("user.home"), ".cache", "atrium", "test-data");
+        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(AtriumApplication.class)
+                .properties(
+                        "server.port=0",
+                        "atrium.data-dir=" + dataDir,
+                        "atrium.vmm.data-dir=" + shared,
+                        "spring.datasource.url=jdbc:h2:mem:e2e;DB_CLOSE_DELAY=-1",
+                        "atrium.broker.demo.size=" + desktops,
+                        "atrium.broker.ticket-ttl=" + ticketTtl,
+                        "spring.main.banner-mode=off")
+                .run();
+        return new AtriumServer(ctx, shared);
+    }
+
+    public String baseUrl() {
+        return "http://localhost:" + port;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    public <T> T bean(Class<T> type) {
+        return context.getBean(type);
+    }
+
+    /** Copies the VMs' QEMU and serial logs into {@code target/qemu-logs/<name>}. */
+    public Path keepVmLogs(String name) {
+        Path target = Path.of("target", "qemu-logs", name).toAbsolutePath();
+        Path run = dataDir.resolve("run");
+        if (!Files.isDirectory(run)) {
+            return target;
+        }
+        try (Stream<Path> files = Files.walk(run)) {
+            for (Path f : files.filter(p -> p.toString().endsWith(".log")).toList()) {
+                Path to = target.resolve(run.relativize(f));
+                Files.createDirectories(to.getParent());
+                Files.copy(f, to, StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return target;
+    }
+
+    @Override
+    public void close() {
+        context.close();
+    }
+}

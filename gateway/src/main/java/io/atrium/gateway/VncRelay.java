@@ -1,0 +1,399 @@
+package io.atrium.gateway;
+
+import java.io.IOException;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.time.Instant;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+
+import org.eclipse.jetty.websocket.api.Callback;
+import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.api.StatusCode;
+import org.eclipse.jetty.websocket.api.exceptions.WebSocketTimeoutException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The relay core: a byte pump between one browser WebSocket session and the unix domain socket of
+ * one VM's VNC server. Instances are created by {@link GatewayServlet} after the ticket was
+ * redeemed; the class is public only because Jetty requires public endpoint classes.
+ *
+ * <h2>Invariants</h2>
+ * <ul>
+ *   <li><b>Explicit demand, browser → VM.</b> This is a non-auto-demanding {@link Session.Listener}.
+ *       Each binary frame is written completely to the VNC socket by the connection's writer
+ *       (virtual) thread; only then is the frame's {@link Callback} succeeded and
+ *       {@link Session#demand()} called for the next frame. At most one frame is in flight, so a VM
+ *       that stops reading stops the browser via TCP flow control, and memory per connection is
+ *       bounded by {@link GatewaySettings#maxFrameSize()} (larger frames are split by Jetty). Every
+ *       event that consumes a demand (binary, text, ping, pong) issues exactly one new demand, also
+ *       while closing, so the browser's close reply is read.</li>
+ *   <li><b>Send-then-read, VM → browser.</b> The reader (virtual) thread reads at most
+ *       {@link GatewaySettings#relayBufferSize()} bytes, sends them with
+ *       {@link Session#sendBinary(ByteBuffer, Callback)} and reads again only after the send
+ *       callback completed. A browser that stops reading therefore stops the reads from the VM.</li>
+ *   <li><b>Single close.</b> Whichever side ends first (browser close, VM EOF, error, take-over,
+ *       admin disconnect) wins one compare-and-set; the loser is a no-op. The winner closes the
+ *       VNC socket, stops both pumps, closes the WebSocket with the {@link GatewayStatus} close code
+ *       and reason (unless the browser already closed it), and reports the status to
+ *       {@link GatewayConnections} exactly once.</li>
+ *   <li><b>Text frames</b> are a protocol error: the connection is closed with {@code 1003}.</li>
+ *   <li><b>No ticket</b> ever reaches this class; logs carry only the connection id, desktop, user
+ *       and byte counts.</li>
+ * </ul>
+ */
+public final class VncRelay implements Session.Listener {
+
+    private static final Logger log = LoggerFactory.getLogger(VncRelay.class);
+
+    private final String connectionId;
+    private final ConsoleTarget target;
+    private final GatewayConnections connections;
+    private final int bufferSize;
+    private final AtomicBoolean closed = new AtomicBoolean();
+    private final LongAdder bytesFromBrowser = new LongAdder();
+    private final LongAdder bytesToBrowser = new LongAdder();
+    /** Guards publication and teardown of {@link #channel}, {@link #writer} and {@link #reader}. */
+    private final ReentrantLock resources = new ReentrantLock();
+
+    private volatile Session session;
+    private volatile SocketChannel channel;
+    private volatile ExecutorService writer;
+    private volatile Thread reader;
+    private volatile Instant openedAt;
+    private volatile boolean idleTimedOut;
+    private volatile GatewayStatus closeStatus;
+    /** Guarded by the {@link GatewayConnections} registry lock. */
+    private boolean registered;
+
+    VncRelay(String connectionId, ConsoleTarget target, GatewayConnections connections, GatewaySettings settings) {
+        this.connectionId = Objects.requireNonNull(connectionId, "connectionId");
+        this.target = Objects.requireNonNull(target, "target");
+        this.connections = Objects.requireNonNull(connections, "connections");
+        this.bufferSize = settings.relayBufferSize();
+    }
+
+    // ---------------------------------------------------------------- WebSocket events (Jetty threads)
+
+    @Override
+    public void onWebSocketOpen(Session session) {
+        this.session = session;
+        SocketChannel vnc;
+        try {
+            vnc = connectVnc();
+        } catch (IOException | UnsupportedOperationException e) {
+            log.info("Console connection {} for desktop {} user {}: VNC socket {} not reachable: {}",
+                    connectionId, target.desktopId(), target.username(), target.vncSocket(), e.toString());
+            close(GatewayStatus.DESKTOP_GONE, null);
+            demand(); // read the browser's close reply
+            return;
+        }
+        try {
+            resources.lock();
+            try {
+                if (closed.get()) {
+                    closeQuietly(vnc);
+                    demand();
+                    return;
+                }
+                channel = vnc;
+                writer = Executors.newSingleThreadExecutor(
+                        Thread.ofVirtual().name("atrium-gateway-to-vm-" + connectionId).factory());
+            } finally {
+                resources.unlock();
+            }
+            openedAt = Instant.now();
+            if (connections.register(this)) {
+                resources.lock();
+                try {
+                    if (!closed.get()) {
+                        reader = Thread.ofVirtual().name("atrium-gateway-to-browser-" + connectionId)
+                                .start(this::pumpVmToBrowser);
+                    }
+                } finally {
+                    resources.unlock();
+                }
+                log.info("Console connection {} opened: desktop {} user {} from {}",
+                        connectionId, target.desktopId(), target.username(), session.getRemoteSocketAddress());
+            }
+        } catch (RuntimeException e) {
+            log.error("Console connection {} for desktop {}: failed to start relay", connectionId, target.desktopId(), e);
+            close(GatewayStatus.SERVER_ERROR, null);
+        }
+        // The initial demand: the first frame, or the browser's close reply if the relay is already closed.
+        demand();
+    }
+
+    @Override
+    public void onWebSocketPartialBinary(ByteBuffer payload, boolean last, Callback callback) {
+        if (payload == null || !payload.hasRemaining()) {
+            callback.succeed();
+            demand();
+            return;
+        }
+        ExecutorService w = writer;
+        if (closed.get() || w == null) {
+            discard(callback);
+            return;
+        }
+        try {
+            w.execute(() -> writeToVm(payload, callback));
+        } catch (RejectedExecutionException e) {
+            discard(callback);
+        }
+    }
+
+    @Override
+    public void onWebSocketPartialText(String payload, boolean last) {
+        if (close(GatewayStatus.UNSUPPORTED_DATA, null)) {
+            log.info("Console connection {} for desktop {}: browser sent a text frame", connectionId, target.desktopId());
+        }
+        demand();
+    }
+
+    @Override
+    public void onWebSocketPing(ByteBuffer payload) {
+        Session s = session;
+        s.sendPong(payload, Callback.from(this::demand, failure -> demand()));
+    }
+
+    @Override
+    public void onWebSocketPong(ByteBuffer payload) {
+        demand();
+    }
+
+    @Override
+    public void onWebSocketError(Throwable cause) {
+        if (cause instanceof WebSocketTimeoutException) {
+            idleTimedOut = true;
+        }
+        log.debug("Console connection {} for desktop {}: WebSocket error", connectionId, target.desktopId(), cause);
+    }
+
+    @Override
+    public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+        try {
+            GatewayStatus why = idleTimedOut ? GatewayStatus.IDLE_TIMEOUT : statusForBrowserClose(statusCode);
+            terminate(why, null, false);
+        } finally {
+            callback.succeed();
+        }
+    }
+
+    // ---------------------------------------------------------------- pumps (virtual threads)
+
+    private void writeToVm(ByteBuffer payload, Callback callback) {
+        try {
+            SocketChannel vnc = channel;
+            int length = payload.remaining();
+            while (payload.hasRemaining()) {
+                vnc.write(payload);
+            }
+            bytesFromBrowser.add(length);
+        } catch (IOException e) {
+            if (!closed.get()) {
+                log.debug("Console connection {}: write to VM failed", connectionId, e);
+                close(GatewayStatus.VM_CLOSED, null);
+            }
+        } catch (RuntimeException e) {
+            log.error("Console connection {}: relaying to the VM failed", connectionId, e);
+            close(GatewayStatus.SERVER_ERROR, null);
+        } finally {
+            // Frame fully written (or dropped because the relay is closing): release it, then ask for the next one.
+            callback.succeed();
+            demand();
+        }
+    }
+
+    private void pumpVmToBrowser() {
+        ByteBuffer buffer = ByteBuffer.allocateDirect(bufferSize);
+        SocketChannel vnc = channel;
+        try {
+            while (!closed.get()) {
+                buffer.clear();
+                int read = vnc.read(buffer);
+                if (read < 0) {
+                    if (close(GatewayStatus.VM_CLOSED, null)) {
+                        log.debug("Console connection {}: VM closed the VNC connection", connectionId);
+                    }
+                    return;
+                }
+                if (read == 0) {
+                    continue;
+                }
+                bytesToBrowser.add(read);
+                buffer.flip();
+                CompletableFuture<Void> sent = new CompletableFuture<>();
+                session.sendBinary(buffer, Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+                sent.get(); // back-pressure: no further read until the browser connection took these bytes
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt(); // interrupted by terminate(): the relay is closing
+        } catch (ExecutionException e) {
+            if (!closed.get()) {
+                log.debug("Console connection {}: send to browser failed", connectionId, e.getCause());
+                close(GatewayStatus.CONNECTION_LOST, null);
+            }
+        } catch (ClosedChannelException e) {
+            if (!closed.get()) {
+                close(GatewayStatus.VM_CLOSED, null);
+            }
+        } catch (IOException e) {
+            if (!closed.get()) {
+                log.debug("Console connection {}: read from VM failed", connectionId, e);
+                close(GatewayStatus.VM_CLOSED, null);
+            }
+        } catch (RuntimeException e) {
+            log.error("Console connection {}: relaying to the browser failed", connectionId, e);
+            close(GatewayStatus.SERVER_ERROR, null);
+        }
+    }
+
+    // ---------------------------------------------------------------- closing
+
+    /**
+     * Closes this relay and the browser WebSocket with {@code status}, unless it is already closed.
+     *
+     * @param status why
+     * @param reason close reason for the browser; {@code null} for the status's default reason
+     * @return {@code true} if this call closed the relay, {@code false} if it was already closed
+     */
+    boolean close(GatewayStatus status, String reason) {
+        return terminate(status, reason, true);
+    }
+
+    private boolean terminate(GatewayStatus status, String reason, boolean closeWebSocket) {
+        if (!closed.compareAndSet(false, true)) {
+            return false;
+        }
+        closeStatus = status;
+        List<Runnable> unstartedWrites = List.of();
+        resources.lock();
+        try {
+            closeQuietly(channel); // unblocks a pending VM read or write
+            ExecutorService w = writer;
+            if (w != null) {
+                unstartedWrites = w.shutdownNow();
+            }
+            Thread r = reader;
+            if (r != null && r != Thread.currentThread()) {
+                r.interrupt(); // unblocks a reader waiting for a send callback
+            }
+        } finally {
+            resources.unlock();
+        }
+        // A frame handed to the writer but not yet started still owns a callback and the next demand:
+        // run it here; with the channel closed it only completes the callback and demands.
+        for (Runnable write : unstartedWrites) {
+            write.run();
+        }
+        Session s = session;
+        if (closeWebSocket && s != null && s.isOpen()) {
+            if (status.isTransmittable()) {
+                String text = GatewayStatus.truncateReason(reason == null ? status.reason() : reason);
+                s.close(status.closeCode(), text, Callback.from(() -> { },
+                        failure -> log.debug("Console connection {}: close frame not sent", connectionId, failure)));
+            } else {
+                s.disconnect();
+            }
+        }
+        connections.unregister(this, status);
+        log.info("Console connection {} closed: {} ({}), desktop {} user {}, {} bytes from browser, {} bytes to browser",
+                connectionId, status, status.closeCode(), target.desktopId(), target.username(),
+                bytesFromBrowser.sum(), bytesToBrowser.sum());
+        return true;
+    }
+
+    private void discard(Callback callback) {
+        callback.succeed();
+        demand();
+    }
+
+    private void demand() {
+        Session s = session;
+        try {
+            s.demand();
+        } catch (RuntimeException e) {
+            // The session is already fully closed; there is nothing more to read.
+            log.trace("Console connection {}: demand after close ignored: {}", connectionId, e.toString());
+        }
+    }
+
+    private SocketChannel connectVnc() throws IOException {
+        SocketChannel vnc = SocketChannel.open(StandardProtocolFamily.UNIX);
+        try {
+            vnc.connect(UnixDomainSocketAddress.of(target.vncSocket()));
+            return vnc;
+        } catch (IOException | RuntimeException e) {
+            closeQuietly(vnc);
+            throw e;
+        }
+    }
+
+    private static void closeQuietly(SocketChannel channel) {
+        if (channel == null) {
+            return;
+        }
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.trace("Closing VNC socket failed", e);
+        }
+    }
+
+    private static GatewayStatus statusForBrowserClose(int statusCode) {
+        return switch (statusCode) {
+            case StatusCode.ABNORMAL, StatusCode.PROTOCOL, StatusCode.BAD_PAYLOAD, StatusCode.MESSAGE_TOO_LARGE,
+                 StatusCode.SERVER_ERROR, StatusCode.FAILED_TLS_HANDSHAKE -> GatewayStatus.CONNECTION_LOST;
+            default -> GatewayStatus.NORMAL;
+        };
+    }
+
+    // ---------------------------------------------------------------- accessors for GatewayConnections
+
+    String connectionId() {
+        return connectionId;
+    }
+
+    ConsoleTarget target() {
+        return target;
+    }
+
+    boolean isClosed() {
+        return closed.get();
+    }
+
+    GatewayStatus closeStatus() {
+        return closeStatus;
+    }
+
+    boolean registered() {
+        return registered;
+    }
+
+    void registered(boolean value) {
+        registered = value;
+    }
+
+    ConnectionStats stats() {
+        return new ConnectionStats(connectionId, target, openedAt, bytesFromBrowser.sum(), bytesToBrowser.sum());
+    }
+
+    @Override
+    public String toString() {
+        return "VncRelay[" + connectionId + " desktop=" + target.desktopId() + " user=" + target.username()
+                + (closed.get() ? " closed=" + closeStatus : "") + "]";
+    }
+}

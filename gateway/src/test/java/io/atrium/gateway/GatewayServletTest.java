@@ -1,0 +1,443 @@
+package io.atrium.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.net.URI;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.classic.spi.IThrowableProxy;
+import ch.qos.logback.core.read.ListAppender;
+import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
+import org.eclipse.jetty.ee11.servlet.ServletHolder;
+import org.eclipse.jetty.ee11.websocket.server.JettyWebSocketServerContainer;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
+import org.eclipse.jetty.websocket.client.ClientUpgradeRequest;
+import org.eclipse.jetty.websocket.client.WebSocketClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.LoggerFactory;
+
+/**
+ * End-to-end tests: real Jetty server on port 0 with {@link GatewayServlet}, real Jetty WebSocket
+ * client, real unix domain sockets. Only the broker ({@link FakeTicketRedeemer}) and the VM
+ * ({@link FakeVncServer}) are fakes.
+ */
+class GatewayServletTest {
+
+    private static final Duration TIMEOUT = Duration.ofSeconds(20);
+
+    @TempDir
+    Path tempDir;
+
+    private final FakeTicketRedeemer redeemer = new FakeTicketRedeemer();
+    private final GatewayConnections connections = new GatewayConnections();
+    private final List<String> events = new CopyOnWriteArrayList<>();
+    private final List<FakeVncServer> vncServers = new ArrayList<>();
+    private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
+    private Server server;
+    private ServletContextHandler context;
+    private WebSocketClient client;
+    private int port;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        logs.start();
+        ((Logger) LoggerFactory.getLogger("io.atrium")).addAppender(logs);
+        connections.addListener(new GatewayListener() {
+            @Override
+            public void onConnected(ConsoleTarget target, String connectionId) {
+                events.add("connected " + target.desktopId() + " " + connectionId);
+            }
+
+            @Override
+            public void onDisconnected(ConsoleTarget target, String connectionId, GatewayStatus why) {
+                events.add("disconnected " + target.desktopId() + " " + connectionId + " " + why);
+            }
+        });
+        startServer(GatewaySettings.defaults());
+        client = new WebSocketClient();
+        client.start();
+    }
+
+    private void startServer(GatewaySettings settings) throws Exception {
+        if (server != null) {
+            server.stop();
+        }
+        server = new Server();
+        ServerConnector connector = new ServerConnector(server);
+        connector.setPort(0);
+        server.addConnector(connector);
+        context = new ServletContextHandler();
+        context.setContextPath("/");
+        GatewayServlet.configureContainer(context);
+        context.addServlet(new ServletHolder(new GatewayServlet(redeemer, connections, settings)), "/gateway/*");
+        server.setHandler(context);
+        server.start();
+        port = connector.getLocalPort();
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        try {
+            client.stop();
+            server.stop();
+            for (FakeVncServer vnc : vncServers) {
+                vnc.close();
+            }
+        } finally {
+            ((Logger) LoggerFactory.getLogger("io.atrium")).detachAppender(logs);
+        }
+        assertNoTicketInLogs();
+    }
+
+    // ------------------------------------------------------------------------------------ relaying
+
+    @Test
+    void relaysGreetingAndMultiMegabyteEchoInRandomChunks() throws Exception {
+        FakeVncServer vnc = vnc("desk-1", FakeVncServer.GREET_AND_ECHO);
+        String ticket = redeemer.issue("desk-1", "alice", vnc.path());
+        TestViewer viewer = connect(ticket);
+
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+        assertThat(viewer.data()).isEqualTo(FakeVncServer.GREETING);
+        assertThat(connections.isConnected("desk-1")).isTrue();
+
+        byte[] payload = new byte[8 * 1024 * 1024 + 12345];
+        Random random = new Random(7);
+        random.nextBytes(payload);
+        viewer.sendInRandomChunks(payload, random, 150_000);
+
+        long expected = FakeVncServer.GREETING.length + (long) payload.length;
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() >= expected);
+        byte[] data = viewer.data();
+        assertThat(data).hasSize((int) expected);
+        assertThat(Arrays.copyOfRange(data, FakeVncServer.GREETING.length, data.length)).isEqualTo(payload);
+
+        ConnectionStats stats = connections.connection("desk-1").orElseThrow();
+        assertThat(stats.bytesFromBrowser()).isEqualTo(payload.length);
+        assertThat(stats.bytesToBrowser()).isEqualTo(expected);
+        assertThat(stats.target()).isEqualTo(new ConsoleTarget("desk-1", "alice", vnc.path()));
+        assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
+
+        viewer.close();
+        assertThat(viewer.closed.get(10, TimeUnit.SECONDS).code()).isEqualTo(1000);
+        await().atMost(TIMEOUT).until(() -> vnc.peerClosed.get() == 1);
+        await().atMost(TIMEOUT).until(() -> !connections.isConnected("desk-1"));
+        awaitServerSessions(0);
+        assertThat(events).containsExactly(
+                "connected desk-1 " + stats.connectionId(),
+                "disconnected desk-1 " + stats.connectionId() + " NORMAL");
+    }
+
+    @Test
+    void slowBrowserStopsReadsFromVmAndResumesIntact() throws Exception {
+        long total = 160L * 1024 * 1024;
+        FakeVncServer vnc = vnc("desk-bp", FakeVncServer.flood(total));
+        TestViewer viewer = new TestViewer(false, false);
+        connect(redeemer.issue("desk-bp", "bob", vnc.path()), viewer);
+
+        // The viewer demands nothing: the VM side must stall at a bounded amount, not buffer everything.
+        long stalled = awaitStable(vnc);
+        long relayed = connections.connection("desk-bp").orElseThrow().bytesToBrowser();
+        assertThat(stalled).isLessThan(64L * 1024 * 1024);
+        assertThat(relayed).isLessThanOrEqualTo(stalled);
+        assertThat(stalled - relayed).as("bytes buffered in the VNC socket").isLessThan(4L * 1024 * 1024);
+        assertThat(viewer.received.get()).isZero();
+
+        viewer.startReading();
+        await().atMost(Duration.ofSeconds(60)).until(() -> viewer.received.get() == total);
+        assertThat(viewer.patternMismatchAt()).isEqualTo(-1);
+        System.out.printf("back-pressure: VM side stalled after %d bytes written, %d read by the gateway%n", stalled, relayed);
+        // The fake VM closes after the flood, which the browser sees as 4006 once all bytes are through.
+        assertThat(viewer.closed.get(10, TimeUnit.SECONDS)).isEqualTo(new TestViewer.Closed(4006,
+                GatewayStatus.VM_CLOSED.reason()));
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void pingIsAnsweredAndRelayingContinues() throws Exception {
+        FakeVncServer vnc = vnc("desk-p", FakeVncServer.GREET_AND_ECHO);
+        TestViewer viewer = connect(redeemer.issue("desk-p", "alice", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+
+        for (int i = 1; i <= 3; i++) {
+            viewer.ping();
+            int pongs = i;
+            await().atMost(TIMEOUT).until(() -> viewer.pongs.get() == pongs);
+        }
+        byte[] hello = {9, 8, 7, 6};
+        viewer.sendInRandomChunks(hello, new Random(3), 2);
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length + hello.length);
+    }
+
+    @Test
+    void idleConnectionIsClosedAndReportedAsIdleTimeout() throws Exception {
+        startServer(GatewaySettings.defaults().withIdleTimeout(Duration.ofMillis(500)));
+        FakeVncServer vnc = vnc("desk-i", FakeVncServer.GREET_AND_ECHO);
+        TestViewer viewer = connect(redeemer.issue("desk-i", "alice", vnc.path()));
+
+        assertThat(viewer.closed.get(10, TimeUnit.SECONDS).code()).isEqualTo(1001);
+        await().atMost(TIMEOUT).until(() -> events.size() == 2);
+        assertThat(events.get(1)).endsWith(" IDLE_TIMEOUT");
+        await().atMost(TIMEOUT).until(() -> vnc.peerClosed.get() == 1);
+    }
+
+    @Test
+    void disconnectAllClosesEveryDesktop() throws Exception {
+        FakeVncServer vnc = vnc("desk-a", FakeVncServer.GREET_AND_ECHO);
+        TestViewer one = connect(redeemer.issue("desk-a1", "alice", vnc.path()));
+        TestViewer two = connect(redeemer.issue("desk-a2", "bob", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> connections.size() == 2);
+        assertThat(connections.connections()).extracting(stats -> stats.target().desktopId())
+                .containsExactlyInAnyOrder("desk-a1", "desk-a2");
+
+        assertThat(connections.disconnectAll(GatewayStatus.SHUTDOWN)).isEqualTo(2);
+        assertClosed(one, GatewayStatus.SHUTDOWN);
+        assertClosed(two, GatewayStatus.SHUTDOWN);
+        assertThat(connections.size()).isZero();
+        awaitServerSessions(0);
+    }
+
+    // ------------------------------------------------------------------------------------ failures
+
+    @Test
+    void madeUpTicketIsClosedWith4001() throws Exception {
+        TestViewer viewer = connect(redeemer.madeUp());
+        assertClosed(viewer, GatewayStatus.TICKET_INVALID);
+        assertThat(redeemer.totalRedemptions()).isEqualTo(1);
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void missingTicketIsClosedWith4001WithoutRedeeming() throws Exception {
+        TestViewer viewer = TestViewer.reading();
+        client.connect(viewer, URI.create("ws://localhost:" + port + "/gateway/vnc")).get(10, TimeUnit.SECONDS);
+        assertClosed(viewer, GatewayStatus.TICKET_INVALID);
+        assertThat(redeemer.totalRedemptions()).isZero();
+    }
+
+    @Test
+    void usedTicketIsClosedWith4002() throws Exception {
+        FakeVncServer vnc = vnc("desk-2", FakeVncServer.GREET_AND_ECHO);
+        String ticket = redeemer.issue("desk-2", "alice", vnc.path());
+        TestViewer first = connect(ticket);
+        await().atMost(TIMEOUT).until(() -> first.received.get() == FakeVncServer.GREETING.length);
+
+        TestViewer second = connect(ticket);
+        assertClosed(second, GatewayStatus.TICKET_USED);
+        assertThat(redeemer.redemptions(ticket)).isEqualTo(2);
+        assertThat(first.closed).isNotDone();
+    }
+
+    @Test
+    void expiredTicketIsClosedWith4003() throws Exception {
+        assertClosed(connect(redeemer.issueFailing(GatewayStatus.TICKET_EXPIRED)), GatewayStatus.TICKET_EXPIRED);
+    }
+
+    @Test
+    void ticketForAnotherUserIsClosedWith4004() throws Exception {
+        assertClosed(connect(redeemer.issueFailing(GatewayStatus.FORBIDDEN)), GatewayStatus.FORBIDDEN);
+    }
+
+    @Test
+    void disallowedOriginIsClosedWith4004WithoutRedeeming() throws Exception {
+        startServer(GatewaySettings.defaults().withAllowedOrigins(List.of("https://vdi.example.com/")));
+        FakeVncServer vnc = vnc("desk-o", FakeVncServer.GREET_AND_ECHO);
+        String ticket = redeemer.issue("desk-o", "alice", vnc.path());
+
+        TestViewer evil = connectFrom(ticket, "https://evil.example.net");
+        TestViewer.Closed closed = evil.closed.get(10, TimeUnit.SECONDS);
+        assertThat(closed).isEqualTo(new TestViewer.Closed(4004, "origin not allowed"));
+        TestViewer noOrigin = connect(ticket, TestViewer.reading(), null);
+        assertThat(noOrigin.closed.get(10, TimeUnit.SECONDS).code()).isEqualTo(4004);
+        assertThat(redeemer.redemptions(ticket)).isZero();
+
+        TestViewer good = connectFrom(ticket, "HTTPS://vdi.example.com");
+        await().atMost(TIMEOUT).until(() -> good.received.get() == FakeVncServer.GREETING.length);
+        assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
+    }
+
+    @Test
+    void missingVncSocketIsClosedWith4005() throws Exception {
+        Path missing = tempDir.resolve("no-such-vm.sock");
+        TestViewer viewer = connect(redeemer.issue("desk-3", "alice", missing));
+        assertClosed(viewer, GatewayStatus.DESKTOP_GONE);
+        assertThat(connections.isConnected("desk-3")).isFalse();
+        assertThat(events).isEmpty();
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void vncServerClosingIsClosedWith4006AfterTheGreeting() throws Exception {
+        FakeVncServer vnc = vnc("desk-4", FakeVncServer.GREET_AND_CLOSE);
+        TestViewer viewer = connect(redeemer.issue("desk-4", "alice", vnc.path()));
+        assertClosed(viewer, GatewayStatus.VM_CLOSED);
+        assertThat(viewer.data()).isEqualTo(FakeVncServer.GREETING);
+        await().atMost(TIMEOUT).until(() -> events.size() == 2);
+        assertThat(events.get(1)).startsWith("disconnected desk-4 ").endsWith(" VM_CLOSED");
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void secondConnectionTakesOverAndFirstIsClosedWith4007() throws Exception {
+        FakeVncServer vnc = vnc("desk-5", FakeVncServer.GREET_AND_ECHO);
+        TestViewer first = connect(redeemer.issue("desk-5", "alice", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> first.received.get() == FakeVncServer.GREETING.length);
+        String firstId = connections.connection("desk-5").orElseThrow().connectionId();
+
+        TestViewer second = connect(redeemer.issue("desk-5", "alice", vnc.path()));
+        assertClosed(first, GatewayStatus.TAKEN_OVER);
+        await().atMost(TIMEOUT).until(() -> second.received.get() == FakeVncServer.GREETING.length);
+        String secondId = connections.connection("desk-5").orElseThrow().connectionId();
+        assertThat(secondId).isNotEqualTo(firstId);
+
+        byte[] hello = "still here".getBytes(StandardCharsets.US_ASCII);
+        second.sendInRandomChunks(hello, new Random(1), 4);
+        long expected = FakeVncServer.GREETING.length + hello.length;
+        await().atMost(TIMEOUT).until(() -> second.received.get() == expected);
+        assertThat(second.closed).isNotDone();
+        assertThat(events).containsExactly(
+                "connected desk-5 " + firstId,
+                "disconnected desk-5 " + firstId + " TAKEN_OVER",
+                "connected desk-5 " + secondId);
+        await().atMost(TIMEOUT).until(() -> vnc.peerClosed.get() == 1); // the first VNC connection was closed
+        awaitServerSessions(1);
+    }
+
+    @Test
+    void adminDisconnectIsClosedWith4008() throws Exception {
+        FakeVncServer vnc = vnc("desk-6", FakeVncServer.GREET_AND_ECHO);
+        TestViewer viewer = connect(redeemer.issue("desk-6", "alice", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+
+        assertThat(connections.disconnect("desk-6", GatewayStatus.ADMIN_DISCONNECT)).isTrue();
+        assertThat(connections.isConnected("desk-6")).isFalse();
+        assertClosed(viewer, GatewayStatus.ADMIN_DISCONNECT);
+        assertThat(connections.disconnect("desk-6", GatewayStatus.ADMIN_DISCONNECT)).isFalse();
+        await().atMost(TIMEOUT).until(() -> vnc.peerClosed.get() == 1);
+        assertThat(events.get(events.size() - 1)).endsWith(" ADMIN_DISCONNECT");
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void textFrameIsClosedWith1003() throws Exception {
+        FakeVncServer vnc = vnc("desk-7", FakeVncServer.GREET_AND_ECHO);
+        TestViewer viewer = connect(redeemer.issue("desk-7", "alice", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+
+        viewer.sendText("hello");
+        assertClosed(viewer, GatewayStatus.UNSUPPORTED_DATA);
+        await().atMost(TIMEOUT).until(() -> !connections.isConnected("desk-7"));
+        assertThat(vnc.bytesRead.get()).isZero();
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void failingRedeemerIsClosedWith1011() throws Exception {
+        redeemer.crash();
+        assertClosed(connect(redeemer.madeUp()), GatewayStatus.SERVER_ERROR);
+        // The redeemer put the ticket into its exception messages; the log shows them redacted.
+        assertThat(logs.list).anySatisfy(event -> assertThat(event.getThrowableProxy().getMessage())
+                .contains("IllegalStateException: database down while looking up [ticket]"));
+    }
+
+    @Test
+    void unknownPathIsNotUpgraded() {
+        TestViewer viewer = TestViewer.reading();
+        assertThatThrownBy(() -> client.connect(viewer,
+                URI.create("ws://localhost:" + port + "/gateway/other?ticket=" + redeemer.madeUp()))
+                .get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class);
+        assertThat(redeemer.totalRedemptions()).isZero();
+    }
+
+    // ------------------------------------------------------------------------------------ helpers
+
+    private FakeVncServer vnc(String name, FakeVncServer.Behaviour behaviour) throws Exception {
+        FakeVncServer vnc = new FakeVncServer(tempDir.resolve(name + ".sock"), behaviour);
+        vncServers.add(vnc);
+        return vnc;
+    }
+
+    private TestViewer connect(String ticket) throws Exception {
+        return connect(ticket, TestViewer.reading());
+    }
+
+    private TestViewer connect(String ticket, TestViewer viewer) throws Exception {
+        return connect(ticket, viewer, null);
+    }
+
+    private TestViewer connectFrom(String ticket, String origin) throws Exception {
+        return connect(ticket, TestViewer.reading(), origin);
+    }
+
+    private TestViewer connect(String ticket, TestViewer viewer, String origin) throws Exception {
+        URI uri = URI.create("ws://localhost:" + port + "/gateway/vnc?ticket="
+                + URLEncoder.encode(ticket, StandardCharsets.UTF_8));
+        ClientUpgradeRequest request = new ClientUpgradeRequest();
+        if (origin != null) {
+            request.setHeader("Origin", origin);
+        }
+        client.connect(viewer, uri, request).get(10, TimeUnit.SECONDS);
+        return viewer;
+    }
+
+    private static void assertClosed(TestViewer viewer, GatewayStatus status) throws Exception {
+        assertThat(viewer.closed.get(10, TimeUnit.SECONDS))
+                .isEqualTo(new TestViewer.Closed(status.closeCode(), status.reason()));
+    }
+
+    /** Waits until the server has exactly {@code count} open WebSocket sessions (close handshakes completed). */
+    private void awaitServerSessions(int count) {
+        JettyWebSocketServerContainer container = JettyWebSocketServerContainer.getContainer(context.getServletContext());
+        await().atMost(TIMEOUT).until(() -> container.getOpenSessions().size() == count);
+    }
+
+    /** Waits until the fake VM's written byte count stops growing for a second; returns it. */
+    private static long awaitStable(FakeVncServer vnc) throws InterruptedException {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        long last = -1;
+        long stableSince = System.nanoTime();
+        while (System.nanoTime() < deadline) {
+            long now = vnc.bytesWritten.get();
+            if (now != last) {
+                last = now;
+                stableSince = System.nanoTime();
+            } else if (now > 0 && System.nanoTime() - stableSince > TimeUnit.SECONDS.toNanos(1)) {
+                return now;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("VM side never stalled; wrote " + vnc.bytesWritten.get() + " bytes");
+    }
+
+    private void assertNoTicketInLogs() {
+        List<String> tickets = redeemer.issuedTickets();
+        for (ILoggingEvent event : logs.list) {
+            StringBuilder text = new StringBuilder(event.getFormattedMessage());
+            for (IThrowableProxy t = event.getThrowableProxy(); t != null; t = t.getCause()) {
+                text.append(' ').append(t.getMessage());
+            }
+            for (String ticket : tickets) {
+                assertThat(text.toString()).as("log event must not contain a ticket").doesNotContain(ticket);
+            }
+        }
+    }
+}

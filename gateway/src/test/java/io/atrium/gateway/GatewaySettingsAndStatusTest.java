@@ -1,0 +1,84 @@
+package io.atrium.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+
+import org.junit.jupiter.api.Test;
+
+class GatewaySettingsAndStatusTest {
+
+    @Test
+    void closeCodesAndHttpStatusesAreStable() {
+        assertThat(GatewayStatus.TICKET_INVALID.closeCode()).isEqualTo(4001);
+        assertThat(GatewayStatus.TICKET_USED.closeCode()).isEqualTo(4002);
+        assertThat(GatewayStatus.TICKET_EXPIRED.closeCode()).isEqualTo(4003);
+        assertThat(GatewayStatus.FORBIDDEN.closeCode()).isEqualTo(4004);
+        assertThat(GatewayStatus.DESKTOP_GONE.closeCode()).isEqualTo(4005);
+        assertThat(GatewayStatus.VM_CLOSED.closeCode()).isEqualTo(4006);
+        assertThat(GatewayStatus.TAKEN_OVER.closeCode()).isEqualTo(4007);
+        assertThat(GatewayStatus.ADMIN_DISCONNECT.closeCode()).isEqualTo(4008);
+        assertThat(GatewayStatus.SERVER_ERROR.closeCode()).isEqualTo(1011);
+        assertThat(GatewayStatus.NORMAL.closeCode()).isEqualTo(1000);
+        assertThat(GatewayStatus.TICKET_INVALID.httpStatus()).isEqualTo(401);
+        assertThat(GatewayStatus.TICKET_USED.httpStatus()).isEqualTo(410);
+        assertThat(GatewayStatus.TICKET_EXPIRED.httpStatus()).isEqualTo(410);
+        assertThat(GatewayStatus.FORBIDDEN.httpStatus()).isEqualTo(403);
+        assertThat(GatewayStatus.DESKTOP_GONE.httpStatus()).isEqualTo(404);
+        assertThat(GatewayStatus.SERVER_ERROR.httpStatus()).isEqualTo(500);
+        assertThat(Arrays.stream(GatewayStatus.values()).map(GatewayStatus::closeCode).distinct())
+                .hasSize(GatewayStatus.values().length);
+        for (GatewayStatus status : GatewayStatus.values()) {
+            assertThat(GatewayStatus.fromCloseCode(status.closeCode())).contains(status);
+            assertThat(status.reason().getBytes(StandardCharsets.UTF_8).length)
+                    .isLessThanOrEqualTo(GatewayStatus.MAX_REASON_BYTES);
+        }
+        assertThat(GatewayStatus.CONNECTION_LOST.isTransmittable()).isFalse();
+        assertThat(GatewayStatus.fromCloseCode(4999)).isEmpty();
+    }
+
+    @Test
+    void exceptionReasonDefaultsAndIsTruncatedToCloseFrameLimit() {
+        assertThat(new GatewayException(GatewayStatus.TICKET_USED).reason()).isEqualTo("console ticket already used");
+        assertThat(new GatewayException(GatewayStatus.FORBIDDEN, "  ").reason()).isEqualTo("access denied");
+        String longReason = "é".repeat(100); // 200 bytes
+        String reason = new GatewayException(GatewayStatus.FORBIDDEN, longReason).reason();
+        assertThat(reason.getBytes(StandardCharsets.UTF_8).length).isEqualTo(122);
+        assertThat(reason).isEqualTo("é".repeat(61));
+        GatewayException e = new GatewayException(GatewayStatus.DESKTOP_GONE, "desktop deleted");
+        assertThat(e.closeCode()).isEqualTo(4005);
+        assertThat(e.httpStatus()).isEqualTo(404);
+    }
+
+    @Test
+    void settingsDefaultsAndOriginCheck() {
+        GatewaySettings defaults = GatewaySettings.defaults();
+        assertThat(defaults.idleTimeout()).isEqualTo(Duration.ofMinutes(5));
+        assertThat(defaults.allowedOrigins()).isEmpty();
+        assertThat(defaults.isOriginAllowed(null)).isTrue();
+        assertThat(defaults.isOriginAllowed("https://anything")).isTrue();
+
+        GatewaySettings restricted = defaults.withAllowedOrigins(List.of(" https://VDI.example.com/ "));
+        assertThat(restricted.allowedOrigins()).containsExactly("https://vdi.example.com");
+        assertThat(restricted.isOriginAllowed("https://vdi.example.com")).isTrue();
+        assertThat(restricted.isOriginAllowed("https://vdi.example.com/")).isTrue();
+        assertThat(restricted.isOriginAllowed("http://vdi.example.com")).isFalse();
+        assertThat(restricted.isOriginAllowed("https://vdi.example.com.evil.net")).isFalse();
+        assertThat(restricted.isOriginAllowed(null)).isFalse();
+    }
+
+    @Test
+    void settingsRejectNonsense() {
+        assertThatThrownBy(() -> new GatewaySettings(Duration.ZERO, 65536, 65536, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new GatewaySettings(Duration.ofMinutes(1), 10, 65536, List.of()))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new GatewaySettings(Duration.ofMinutes(1), 65536, 65536, List.of(" ")))
+                .isInstanceOf(IllegalArgumentException.class);
+        assertThat(new GatewaySettings(Duration.ofMinutes(1), 65536, 65536, null).allowedOrigins()).isEmpty();
+    }
+}

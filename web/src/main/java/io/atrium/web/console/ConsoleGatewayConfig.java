@@ -1,0 +1,78 @@
+package io.atrium.web.console;
+
+import io.atrium.broker.BrokerException;
+import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.ticket.RedeemedTicket;
+import io.atrium.broker.ticket.TicketService;
+import io.atrium.gateway.ConsoleTarget;
+import io.atrium.gateway.GatewayConnections;
+import io.atrium.gateway.GatewayException;
+import io.atrium.gateway.GatewayListener;
+import io.atrium.gateway.GatewayServlet;
+import io.atrium.gateway.GatewaySettings;
+import io.atrium.gateway.GatewayStatus;
+import io.atrium.gateway.TicketRedeemer;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.web.servlet.ServletRegistrationBean;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * Runs the gateway inside the web app at {@code /gateway/*}: tickets are redeemed by the
+ * broker's {@link TicketService}, and viewer connects/disconnects update the desktop's state.
+ */
+@Configuration(proxyBeanMethods = false)
+@EnableConfigurationProperties(GatewaySettings.class)
+public class ConsoleGatewayConfig {
+
+    @Bean(destroyMethod = "")
+    GatewayConnections gatewayConnections(DesktopService desktops) {
+        GatewayConnections connections = new GatewayConnections();
+        connections.addListener(new GatewayListener() {
+            @Override
+            public void onConnected(ConsoleTarget target, String connectionId) {
+                desktops.viewerConnected(target.desktopId());
+            }
+
+            @Override
+            public void onDisconnected(ConsoleTarget target, String connectionId, GatewayStatus why) {
+                if (why != GatewayStatus.TAKEN_OVER) {
+                    desktops.viewerDisconnected(target.desktopId());
+                }
+            }
+        });
+        return connections;
+    }
+
+    @Bean
+    TicketRedeemer ticketRedeemer(TicketService tickets) {
+        return request -> {
+            try {
+                RedeemedTicket t = tickets.redeem(request.ticket(), request.desktopId(), request.user());
+                return new ConsoleTarget(t.desktopId(), t.username(), t.vncSocket());
+            } catch (BrokerException e) {
+                throw new GatewayException(toGateway(e), e.getMessage());
+            }
+        };
+    }
+
+    @Bean
+    ServletRegistrationBean<GatewayServlet> gatewayServlet(TicketRedeemer redeemer, GatewayConnections connections,
+                                                           GatewaySettings settings) {
+        var registration = new ServletRegistrationBean<>(new GatewayServlet(redeemer, connections, settings), "/gateway/*");
+        registration.setName("atriumGateway");
+        registration.setLoadOnStartup(1);
+        return registration;
+    }
+
+    static GatewayStatus toGateway(BrokerException e) {
+        return switch (e.status()) {
+            case TICKET_INVALID -> GatewayStatus.TICKET_INVALID;
+            case TICKET_USED -> GatewayStatus.TICKET_USED;
+            case TICKET_EXPIRED -> GatewayStatus.TICKET_EXPIRED;
+            case FORBIDDEN -> GatewayStatus.FORBIDDEN;
+            case NOT_FOUND, DESKTOP_UNAVAILABLE -> GatewayStatus.DESKTOP_GONE;
+            default -> GatewayStatus.SERVER_ERROR;
+        };
+    }
+}
