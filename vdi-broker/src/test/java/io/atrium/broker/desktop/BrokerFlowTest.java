@@ -36,6 +36,7 @@ class BrokerFlowTest {
     @TestConfiguration
     static class Edges {
         @Bean
+        @Primary
         FakeDesktopMachines machines() {
             return new FakeDesktopMachines();
         }
