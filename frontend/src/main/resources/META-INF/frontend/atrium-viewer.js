@@ -34,7 +34,7 @@ const STYLE = `
   button:disabled { opacity: .5; cursor: default; }
   .screen { flex: 1; position: relative; overflow: hidden; background: #000; }
   .overlay { position: absolute; inset: 0; display: flex; flex-direction: column; align-items: center; justify-content: center;
-             gap: 12px; background: rgba(0,0,0,.72); font-size: 18px; text-align: center; padding: 24px; }
+             gap: 12px; background: rgba(0,0,0,.72); color: #eee; font-size: 18px; text-align: center; padding: 24px; z-index: 10; }
   .overlay[hidden] { display: none; }
 `;
 

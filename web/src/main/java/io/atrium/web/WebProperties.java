@@ -18,7 +18,7 @@ import java.util.List;
 @Validated
 @ConfigurationProperties("atrium.web")
 public record WebProperties(
-        @Valid @NotNull @DefaultValue List<User> users) {
+        @NotNull @DefaultValue List<@Valid User> users) {
 
     /**
      * A user from configuration.

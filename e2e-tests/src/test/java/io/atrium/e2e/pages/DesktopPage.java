@@ -67,7 +67,7 @@ public final class DesktopPage {
                     if (Math.abs(data[i] - r) < 60 && Math.abs(data[i + 1] - g) < 60 && Math.abs(data[i + 2] - b) < 60) n++;
                   }
                   return n;
-                }""", new int[]{c.r(), c.g(), c.b()});
+                }""", java.util.List.of(c.r(), c.g(), c.b()));
         return ((Number) n).longValue();
     }
 
@@ -86,15 +86,39 @@ public final class DesktopPage {
             }
             page.waitForTimeout(500);
         }
-        throw new AssertionError("expected at least " + min + " pixels of " + c + " on the desktop canvas ("
+        Path shot = screenshot("FAILED-waiting-for-" + c.r() + "-" + c.g() + "-" + c.b());
+        throw new AssertionError("(screenshot " + shot + ") expected at least " + min + " pixels of " + c + " on the desktop canvas ("
                 + canvasSize() + "), saw " + n + " after " + timeout + "; viewer status " + status());
     }
 
-    /** Types into the remote desktop, as a user at the keyboard. */
+    /** US-layout characters typed with Shift held, and the key that is pressed with it. */
+    private static final Map<Character, String> SHIFTED = Map.ofEntries(
+            Map.entry('!', "Digit1"), Map.entry('@', "Digit2"), Map.entry('#', "Digit3"), Map.entry('$', "Digit4"),
+            Map.entry('%', "Digit5"), Map.entry('^', "Digit6"), Map.entry('&', "Digit7"), Map.entry('*', "Digit8"),
+            Map.entry('(', "Digit9"), Map.entry(')', "Digit0"), Map.entry('_', "Minus"), Map.entry('+', "Equal"),
+            Map.entry('{', "BracketLeft"), Map.entry('}', "BracketRight"), Map.entry('|', "Backslash"),
+            Map.entry(':', "Semicolon"), Map.entry('"', "Quote"), Map.entry('<', "Comma"), Map.entry('>', "Period"),
+            Map.entry('?', "Slash"), Map.entry('~', "Backquote"));
+
+    /**
+     * Types into the remote desktop as a person at a US keyboard does: characters that need Shift
+     * are typed with Shift held down (VNC sends key presses, so the guest must see Shift too).
+     */
     public void type(String text) {
         Locator canvas = page.locator("atrium-viewer canvas");
         canvas.click();
-        page.keyboard().type(text, new com.microsoft.playwright.Keyboard.TypeOptions().setDelay(25));
+        var keyboard = page.keyboard();
+        var pace = new com.microsoft.playwright.Keyboard.PressOptions().setDelay(40);
+        for (char ch : text.toCharArray()) {
+            if (SHIFTED.containsKey(ch)) {
+                keyboard.press("Shift+" + SHIFTED.get(ch), pace);
+            } else if (Character.isUpperCase(ch)) {
+                keyboard.press("Shift+Key" + ch, pace);
+            } else {
+                keyboard.type(String.valueOf(ch), new com.microsoft.playwright.Keyboard.TypeOptions().setDelay(40));
+            }
+            page.waitForTimeout(30);
+        }
     }
 
     public void press(String key) {

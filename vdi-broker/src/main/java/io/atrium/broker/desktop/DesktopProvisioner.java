@@ -1,13 +1,19 @@
 package io.atrium.broker.desktop;
 
 import io.atrium.broker.BrokerProperties;
+import io.atrium.broker.gpu.GpuCapacityChanged;
+import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.EventListener;
+import org.springframework.dao.DuplicateKeyException;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.nio.file.Path;
 import java.security.SecureRandom;
@@ -46,17 +52,21 @@ class DesktopProvisioner implements SmartLifecycle {
     private final DesktopMachines machines;
     private final BrokerProperties props;
     private final Clock clock;
+    private final GpuService gpus;
+    private final TransactionTemplate tx;
     private final ConcurrentHashMap<String, Boolean> busy = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> failures = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService executor;
 
     DesktopProvisioner(DesktopRepository desktops, PoolRepository pools, DesktopMachines machines,
-                       BrokerProperties props, Clock clock) {
+                       BrokerProperties props, Clock clock, GpuService gpus, PlatformTransactionManager transactions) {
         this.desktops = desktops;
         this.pools = pools;
         this.machines = machines;
         this.props = props;
         this.clock = clock;
+        this.gpus = gpus;
+        this.tx = new TransactionTemplate(transactions);
     }
 
     @Override
@@ -72,7 +82,11 @@ class DesktopProvisioner implements SmartLifecycle {
         pools.findAll().forEach(this::reconcile);
     }
 
-    /** Creates missing desktops of a pool and (re)provisions those that are not running. */
+    /**
+     * Creates missing desktops of a pool and (re)provisions those that are not running. A desktop row and its GPU
+     * slice (pools with a GPU profile) are created in one transaction; when no slice is free the desktop is not
+     * created and the reason is recorded for the pool.
+     */
     void reconcile(Pool pool) {
         List<Desktop> live = desktops.findByPool(pool.id());
         Set<String> names = new HashSet<>(live.stream().map(Desktop::name).toList());
@@ -84,14 +98,39 @@ class DesktopProvisioner implements SmartLifecycle {
             String name = pool.name() + "-" + n;
             names.add(name);
             Instant now = clock.instant();
-            desktops.insert(new Desktop(UUID.randomUUID().toString(), pool.id(), name, DesktopState.PROVISIONING,
-                    null, randomMac(), null, 0, now, now));
+            Desktop desktop = new Desktop(UUID.randomUUID().toString(), pool.id(), name, DesktopState.PROVISIONING,
+                    null, randomMac(), null, 0, now, now);
+            try {
+                tx.executeWithoutResult(status -> {
+                    desktops.insert(desktop);
+                    gpus.reserveFor(desktop.id(), pool.id());
+                });
+            } catch (DuplicateKeyException raced) {
+                break; // a concurrent reconcile of this pool created that desktop
+            } catch (RuntimeException e) {
+                log.warn("pool {}: desktop {} not created: {}", pool.name(), name, e.getMessage());
+                gpus.recordShortfall(pool.id(), e.getMessage());
+                break;
+            }
+            if (i == pool.size() - 1) {
+                gpus.recordShortfall(pool.id(), null);
+            }
         }
         for (Desktop d : desktops.findByPool(pool.id())) {
             if (d.state() == DesktopState.PROVISIONING || d.state() == DesktopState.FAILED) {
                 submit(d.id(), Duration.ZERO);
             }
         }
+    }
+
+    /** A pool got a GPU profile or a GPU changed mode: desktops that did not fit before may fit now. */
+    @EventListener
+    void gpuCapacityChanged(GpuCapacityChanged event) {
+        if (!isRunning()) {
+            return;
+        }
+        (event.poolId() == null ? pools.findAll() : pools.findById(event.poolId()).stream().toList())
+                .forEach(this::reconcile);
     }
 
     private void submit(String desktopId, Duration delay) {

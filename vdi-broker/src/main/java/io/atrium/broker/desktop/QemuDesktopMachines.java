@@ -2,6 +2,7 @@ package io.atrium.broker.desktop;
 
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerStatus;
+import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.vmm.Disks;
 import io.atrium.vmm.QemuVm;
@@ -15,7 +16,6 @@ import org.springframework.stereotype.Component;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,10 +30,12 @@ class QemuDesktopMachines implements DesktopMachines {
     private static final Logger log = LoggerFactory.getLogger(QemuDesktopMachines.class);
 
     private final VmmHost host;
+    private final GpuService gpus;
     private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
 
-    QemuDesktopMachines(VmmHost host) {
+    QemuDesktopMachines(VmmHost host, GpuService gpus) {
         this.host = host;
+        this.gpus = gpus;
     }
 
     @Override
@@ -51,7 +53,7 @@ class QemuDesktopMachines implements DesktopMachines {
                 .vcpus(pool.vcpus())
                 .memoryMb(pool.memoryMb())
                 .macAddress(desktop.mac())
-                .extraArgs(List.of())
+                .extraArgs(gpus.qemuArgsFor(desktop.id()))
                 .build();
         QemuVm vm = host.start(spec);
         vms.put(desktop.id(), vm);

@@ -5,7 +5,10 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.sql.Timestamp;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /** Pools and their entitlements in the database. */
@@ -17,11 +20,16 @@ public class PoolRepository {
         this.jdbc = jdbc;
     }
 
+    /** All pools with their entitlements: two queries, whatever the number of pools. */
     public List<Pool> findAll() {
+        Map<String, List<String>> entitled = new HashMap<>();
+        jdbc.sql("select pool_id, principal from entitlement order by principal").query((rs, i) ->
+                entitled.computeIfAbsent(rs.getString("pool_id"), k -> new ArrayList<>()).add(rs.getString("principal")))
+                .list();
         return jdbc.sql("select * from pool order by name").query((rs, i) -> new Pool(
                 rs.getString("id"), rs.getString("name"), PoolKind.valueOf(rs.getString("kind")),
                 rs.getString("image"), rs.getInt("vcpus"), rs.getInt("memory_mb"), rs.getInt("size"),
-                entitlements(rs.getString("id")), rs.getTimestamp("created_at").toInstant())).list();
+                entitled.getOrDefault(rs.getString("id"), List.of()), rs.getTimestamp("created_at").toInstant())).list();
     }
 
     public Optional<Pool> findById(String id) {
@@ -30,11 +38,6 @@ public class PoolRepository {
 
     public Optional<Pool> findByName(String name) {
         return findAll().stream().filter(p -> p.name().equals(name)).findFirst();
-    }
-
-    private List<String> entitlements(String poolId) {
-        return jdbc.sql("select principal from entitlement where pool_id = ? order by principal")
-                .param(poolId).query(String.class).list();
     }
 
     @Transactional

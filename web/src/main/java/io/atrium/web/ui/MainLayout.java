@@ -22,10 +22,16 @@ public class MainLayout extends AppLayout {
         user.setId("current-user");
         Button logout = new Button("Log out", e -> auth.logout());
         logout.setId("logout");
-        HorizontalLayout bar = new HorizontalLayout(title, mine, user, logout);
+        HorizontalLayout links = new HorizontalLayout(mine);
+        if (auth.hasRole("ADMIN")) {
+            RouterLink admin = new RouterLink("Admin", io.atrium.web.ui.admin.AdminView.class);
+            admin.setId("admin-link");
+            links.add(admin);
+        }
+        HorizontalLayout bar = new HorizontalLayout(title, links, user, logout);
         bar.setWidthFull();
         bar.setAlignItems(FlexComponent.Alignment.CENTER);
-        bar.expand(mine);
+        bar.expand(links);
         bar.getStyle().set("padding-right", "var(--lumo-space-m)");
         addToNavbar(bar);
     }

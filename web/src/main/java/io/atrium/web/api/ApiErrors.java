@@ -1,0 +1,44 @@
+package io.atrium.web.api;
+
+import io.atrium.broker.BrokerException;
+import org.springframework.http.HttpStatus;
+import org.springframework.http.ProblemDetail;
+import org.springframework.security.access.AccessDeniedException;
+import org.springframework.web.bind.MethodArgumentNotValidException;
+import org.springframework.web.bind.annotation.ExceptionHandler;
+import org.springframework.web.bind.annotation.RestControllerAdvice;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Maps errors of the REST API to RFC 9457 problem details: a broker error to its status
+ * (a missing thing is 404, never 500), invalid input to 400 naming each bad field.
+ */
+@RestControllerAdvice(basePackages = "io.atrium.web.api")
+class ApiErrors {
+
+    @ExceptionHandler(BrokerException.class)
+    ProblemDetail broker(BrokerException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(e.status().httpStatus()), e.getMessage());
+        p.setProperty("code", e.status().name());
+        return p;
+    }
+
+    @ExceptionHandler(MethodArgumentNotValidException.class)
+    ProblemDetail invalid(MethodArgumentNotValidException e) {
+        Map<String, String> fields = new LinkedHashMap<>();
+        e.getBindingResult().getFieldErrors().forEach(f -> fields.putIfAbsent(f.getField(), f.getDefaultMessage()));
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Invalid input: " + fields.keySet());
+        p.setProperty("code", "INVALID_INPUT");
+        p.setProperty("fields", fields);
+        return p;
+    }
+
+    @ExceptionHandler(AccessDeniedException.class)
+    ProblemDetail denied(AccessDeniedException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.FORBIDDEN, "You may not do this.");
+        p.setProperty("code", "FORBIDDEN");
+        return p;
+    }
+}

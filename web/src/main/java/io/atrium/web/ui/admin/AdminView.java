@@ -1,0 +1,23 @@
+package io.atrium.web.ui.admin;
+
+import com.vaadin.flow.component.html.H1;
+import com.vaadin.flow.component.html.Paragraph;
+import com.vaadin.flow.component.orderedlayout.VerticalLayout;
+import com.vaadin.flow.router.PageTitle;
+import com.vaadin.flow.router.Route;
+import com.vaadin.flow.router.RouterLink;
+import io.atrium.web.ui.MainLayout;
+import jakarta.annotation.security.RolesAllowed;
+
+/** The administrator's start page; sections (pools, GPUs, sessions) are reached from here. */
+@Route(value = "admin", layout = MainLayout.class)
+@PageTitle("Admin · Atrium")
+@RolesAllowed("ADMIN")
+public class AdminView extends VerticalLayout {
+    public AdminView() {
+        add(new H1("Administration"), new Paragraph("Pools, hosts and GPUs."));
+        RouterLink gpus = new RouterLink("GPUs: slices, modes and what still fits", GpuView.class);
+        gpus.setId("admin-gpus-link");
+        add(gpus);
+    }
+}
