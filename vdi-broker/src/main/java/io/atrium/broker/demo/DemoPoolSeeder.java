@@ -39,7 +39,7 @@ class DemoPoolSeeder implements SmartLifecycle {
             return;
         }
         Pool existing = pools.findByName(demo.name()).orElse(null);
-        Pool pool = new Pool(existing != null ? existing.id() : UUID.randomUUID().toString(), demo.name(),
+        Pool pool = Pool.fixed(existing != null ? existing.id() : UUID.randomUUID().toString(), demo.name(),
                 PoolKind.POOLED, "console", demo.vcpus(), demo.memoryMb(), demo.size(), demo.entitled(),
                 existing != null ? existing.createdAt() : clock.instant());
         pools.save(pool);

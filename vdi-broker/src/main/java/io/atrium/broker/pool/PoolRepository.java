@@ -5,6 +5,7 @@ import org.springframework.stereotype.Repository;
 import org.springframework.transaction.annotation.Transactional;
 
 import java.sql.Timestamp;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -28,8 +29,11 @@ public class PoolRepository {
                 .list();
         return jdbc.sql("select * from pool order by name").query((rs, i) -> new Pool(
                 rs.getString("id"), rs.getString("name"), PoolKind.valueOf(rs.getString("kind")),
-                rs.getString("image"), rs.getInt("vcpus"), rs.getInt("memory_mb"), rs.getInt("size"),
-                entitled.getOrDefault(rs.getString("id"), List.of()), rs.getTimestamp("created_at").toInstant())).list();
+                rs.getString("image"), rs.getInt("vcpus"), rs.getInt("memory_mb"),
+                rs.getInt("min_size"), rs.getInt("max_size"), rs.getInt("spares"),
+                entitled.getOrDefault(rs.getString("id"), List.of()),
+                Duration.ofSeconds(rs.getLong("idle_timeout_s")), Duration.ofSeconds(rs.getLong("disconnect_grace_s")),
+                Duration.ofSeconds(rs.getLong("max_session_s")), rs.getTimestamp("created_at").toInstant())).list();
     }
 
     public Optional<Pool> findById(String id) {
@@ -43,17 +47,22 @@ public class PoolRepository {
     @Transactional
     public void save(Pool pool) {
         int updated = jdbc.sql("""
-                        update pool set name = ?, kind = ?, image = ?, vcpus = ?, memory_mb = ?, size = ?
+                        update pool set name = ?, kind = ?, image = ?, vcpus = ?, memory_mb = ?, min_size = ?,
+                        max_size = ?, spares = ?, idle_timeout_s = ?, disconnect_grace_s = ?, max_session_s = ?
                         where id = ?""")
                 .params(pool.name(), pool.kind().name(), pool.image(), pool.vcpus(), pool.memoryMb(),
-                        pool.size(), pool.id())
+                        pool.minSize(), pool.maxSize(), pool.spares(), pool.idleTimeout().toSeconds(),
+                        pool.disconnectGrace().toSeconds(), pool.maxSessionLength().toSeconds(), pool.id())
                 .update();
         if (updated == 0) {
             jdbc.sql("""
-                            insert into pool (id, name, kind, image, vcpus, memory_mb, size, created_at)
-                            values (?, ?, ?, ?, ?, ?, ?, ?)""")
+                            insert into pool (id, name, kind, image, vcpus, memory_mb, min_size, max_size, spares,
+                                              idle_timeout_s, disconnect_grace_s, max_session_s, created_at)
+                            values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""")
                     .params(pool.id(), pool.name(), pool.kind().name(), pool.image(), pool.vcpus(),
-                            pool.memoryMb(), pool.size(), Timestamp.from(pool.createdAt()))
+                            pool.memoryMb(), pool.minSize(), pool.maxSize(), pool.spares(),
+                            pool.idleTimeout().toSeconds(), pool.disconnectGrace().toSeconds(),
+                            pool.maxSessionLength().toSeconds(), Timestamp.from(pool.createdAt()))
                     .update();
         }
         jdbc.sql("delete from entitlement where pool_id = ?").param(pool.id()).update();

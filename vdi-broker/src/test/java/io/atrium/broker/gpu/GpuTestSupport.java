@@ -44,7 +44,7 @@ final class GpuTestSupport {
     }
 
     static Pool newPool(PoolRepository pools, String name, int size) {
-        Pool pool = new Pool(UUID.randomUUID().toString(), name, PoolKind.POOLED, "console", 1, 128, size,
+        Pool pool = Pool.fixed(UUID.randomUUID().toString(), name, PoolKind.POOLED, "console", 1, 128, size,
                 List.of("group:demo"), Instant.now());
         pools.save(pool);
         return pool;
