@@ -72,3 +72,36 @@ TEST_PACKAGES=(chromium postgresql)
 mvnw() {
   (cd "$ATRIUM_ROOT" && ./mvnw -B -ntp -Dvaadin.node.folder="$ATRIUM_NODE_FOLDER" "$@")
 }
+
+# A throwaway PostgreSQL server (Debian package postgresql) for the broker's PostgreSQL test run:
+# initdb into a temp dir (as the postgres user when root), listen on localhost:55432 (or the next
+# free port), role and database "atrium"; exports ATRIUM_TEST_PG_URL/_USER/_PASSWORD and stops and
+# removes the server when the calling script exits.
+start_test_postgres() {
+  local bin port="${ATRIUM_TEST_PG_PORT:-55432}" as=()
+  bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+  [ -n "$bin" ] && [ -x "$bin/initdb" ] || die "PostgreSQL server binaries not found: install the Debian package postgresql"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  ATRIUM_PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/atrium-pg.XXXXXX")
+  ATRIUM_PG_BIN="$bin"
+  export ATRIUM_PG_DIR ATRIUM_PG_BIN
+  if [ "$(id -u)" -eq 0 ]; then chown postgres: "$ATRIUM_PG_DIR"; as=(runuser -u postgres --); fi
+  trap stop_test_postgres EXIT
+  "${as[@]}" "$bin/initdb" -D "$ATRIUM_PG_DIR/data" -U postgres -A trust -E UTF8 --no-sync >"$ATRIUM_PG_DIR/initdb.log" 2>&1 \
+    || { cat "$ATRIUM_PG_DIR/initdb.log" >&2; die "initdb failed"; }
+  "${as[@]}" "$bin/pg_ctl" -D "$ATRIUM_PG_DIR/data" -l "$ATRIUM_PG_DIR/server.log" -w -t 60 \
+    -o "-p $port -k $ATRIUM_PG_DIR -c listen_addresses=localhost -c fsync=off -c max_connections=300" start >/dev/null \
+    || { cat "$ATRIUM_PG_DIR/server.log" >&2; die "PostgreSQL did not start"; }
+  "$bin/psql" -q -h localhost -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1 \
+    -c "create role atrium login password 'atrium'" -c "create database atrium owner atrium" >/dev/null
+  export ATRIUM_TEST_PG_URL="jdbc:postgresql://localhost:$port/atrium" ATRIUM_TEST_PG_USER=atrium ATRIUM_TEST_PG_PASSWORD=atrium
+  log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') for tests on localhost:$port (data in $ATRIUM_PG_DIR)"
+}
+
+stop_test_postgres() {
+  [ -n "${ATRIUM_PG_DIR:-}" ] && [ -d "$ATRIUM_PG_DIR" ] || return 0
+  local as=()
+  [ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
+  "${as[@]}" "$ATRIUM_PG_BIN/pg_ctl" -D "$ATRIUM_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
+  rm -rf "$ATRIUM_PG_DIR"
+}

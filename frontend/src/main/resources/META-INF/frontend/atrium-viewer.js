@@ -15,9 +15,11 @@ const CLOSE_REASONS = {
   4006: 'The virtual machine closed the console.',
   4007: 'The desktop was opened in another window.',
   4008: 'An administrator disconnected this session.',
+  4009: 'Disconnected after a period without input. Your desktop keeps running; reconnect to continue.',
+  4010: 'Your session has ended and you were logged off.',
 };
 // Codes after which reconnecting cannot help.
-const TERMINAL = new Set([4004, 4007, 4008]);
+const TERMINAL = new Set([4004, 4007, 4008, 4009, 4010]);
 const MAX_ATTEMPTS = 8;
 
 const STYLE = `

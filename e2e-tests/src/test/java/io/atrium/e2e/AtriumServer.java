@@ -26,6 +26,22 @@ public final class AtriumServer implements AutoCloseable {
         this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
     }
 
+    /** Console tickets of the shared server live this long, so expiry can be tested quickly. */
+    public static final java.time.Duration TICKET_TTL = java.time.Duration.ofSeconds(5);
+    private static AtriumServer shared;
+
+    /**
+     * The one server all e2e test classes use (3 demo desktops), started on first use and
+     * stopped, with every VM, when the test JVM exits.
+     */
+    public static synchronized AtriumServer shared() throws IOException {
+        if (shared == null) {
+            shared = start(3, TICKET_TTL.toSeconds() + "s");
+            Runtime.getRuntime().addShutdownHook(new Thread(shared::close, "atrium-e2e-stop"));
+        }
+        return shared;
+    }
+
     /** Starts Atrium with {@code desktops} demo desktops and the given console ticket lifetime. */
     public static AtriumServer start(int desktops, String ticketTtl) throws IOException {
         Path dataDir = Files.createDirectories(Path.of("target", "e2e-data").toAbsolutePath());
@@ -35,6 +51,7 @@ public final class AtriumServer implements AutoCloseable {
                         "server.port=0",
                         "atrium.data-dir=" + dataDir,
                         "atrium.vmm.data-dir=" + shared,
+                        "atrium.vmm.keep-vms-on-exit=false",
                         "spring.datasource.url=jdbc:h2:mem:e2e;DB_CLOSE_DELAY=-1",
                         "atrium.broker.demo.size=" + desktops,
                         "atrium.broker.ticket-ttl=" + ticketTtl,

@@ -30,7 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class DesktopInBrowserE2ETest {
-    static final Duration TICKET_TTL = Duration.ofSeconds(5);
+    static final Duration TICKET_TTL = AtriumServer.TICKET_TTL;
     static final Duration BOOT = Duration.ofSeconds(120);
 
     static AtriumServer server;
@@ -49,7 +49,7 @@ class DesktopInBrowserE2ETest {
 
     @BeforeAll
     static void startAtrium() throws Exception {
-        server = AtriumServer.start(3, TICKET_TTL.toSeconds() + "s");
+        server = AtriumServer.shared();
         browser = new Browser();
     }
 
@@ -57,9 +57,6 @@ class DesktopInBrowserE2ETest {
     static void stopAtrium() {
         if (browser != null) {
             browser.close();
-        }
-        if (server != null) {
-            server.close();
         }
     }
 

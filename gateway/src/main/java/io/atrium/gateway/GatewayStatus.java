@@ -8,7 +8,7 @@ import java.util.Optional;
  *
  * <p>Each status carries the WebSocket close code sent to the browser, a stable short reason text
  * (shown to the user and safe to log) and an HTTP status for REST APIs that report the same
- * conditions. Codes {@code 4001}–{@code 4008} are Atrium application codes (the 4000–4999 range is
+ * conditions. Codes {@code 4001}–{@code 4010} are Atrium application codes (the 4000–4999 range is
  * reserved for applications by RFC 6455); the others are standard RFC 6455 codes.
  *
  * <p>{@link #CONNECTION_LOST} ({@code 1006}) is never sent in a close frame (RFC 6455 forbids it);
@@ -44,7 +44,11 @@ public enum GatewayStatus {
     /** The same desktop was opened from another tab or device; this (older) connection was closed. */
     TAKEN_OVER(4007, "desktop opened in another window", 409),
     /** An administrator disconnected the session, or the user was logged off. */
-    ADMIN_DISCONNECT(4008, "disconnected by administrator", 410);
+    ADMIN_DISCONNECT(4008, "disconnected by administrator", 410),
+    /** The session had no input for its pool's idle timeout; the desktop stays the user's. */
+    SESSION_IDLE(4009, "disconnected after inactivity", 408),
+    /** The session ended (logged off: maximum session length, disconnect grace, or by the user). */
+    SESSION_ENDED(4010, "session ended", 410);
 
     /** Maximum length in UTF-8 bytes of a WebSocket close reason (125-byte control payload minus the code). */
     public static final int MAX_REASON_BYTES = 123;
@@ -82,7 +86,7 @@ public enum GatewayStatus {
     /** Whether this status is a failure rather than an ordinary end of session. */
     public boolean isError() {
         return this != NORMAL && this != IDLE_TIMEOUT && this != TAKEN_OVER && this != ADMIN_DISCONNECT
-                && this != SHUTDOWN;
+                && this != SHUTDOWN && this != SESSION_IDLE && this != SESSION_ENDED;
     }
 
     /** The status with the given WebSocket close code, if any. */

@@ -3,6 +3,7 @@ package io.atrium.broker.desktop;
 import io.atrium.broker.pool.Pool;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 
 /**
@@ -27,6 +28,44 @@ public interface DesktopMachines {
 
     boolean isRunning(String desktopId);
 
-    /** Stops every VM; used when Atrium shuts down. */
+    /**
+     * Stops every VM; used when Atrium shuts down. With {@code atrium.vmm.keep-vms-on-exit} the VMs are detached
+     * instead and keep running, to be re-adopted by {@link #adoptRunning} at the next start.
+     */
     void stopAll();
+
+    /**
+     * At start-up: re-attaches VMs left running by a previous Atrium process to these desktops (by desktop name)
+     * and kills running VMs that belong to none of them.
+     *
+     * @param onExit the exit callback for a desktop id (as in {@link #start})
+     * @return the ids of the desktops whose VM was adopted and runs
+     */
+    default java.util.Set<String> adoptRunning(java.util.Collection<Desktop> desktops,
+                                               java.util.function.Function<String, Runnable> onExit) {
+        return java.util.Set.of();
+    }
+
+    /**
+     * Shuts the VM down gracefully (ACPI power button, up to {@code timeout}, then harder), without calling its exit
+     * callback. Blocks until the VM is gone.
+     */
+    default void shutdown(String desktopId, Duration timeout) {
+        stop(desktopId);
+    }
+
+    /** Hard reset of a running VM (the reset button). */
+    default void reset(String desktopId) {
+        throw new UnsupportedOperationException("reset is not supported by " + getClass().getSimpleName());
+    }
+
+    /** The VM's screen as PNG; empty when the VM does not run or cannot give one. */
+    default Optional<byte[]> screendump(String desktopId) {
+        return Optional.empty();
+    }
+
+    /** Stops the VM (without its exit callback) and removes the desktop's disk and run directory. */
+    default void discard(Desktop desktop) {
+        stop(desktop.id());
+    }
 }

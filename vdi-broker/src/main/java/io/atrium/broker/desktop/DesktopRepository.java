@@ -59,6 +59,16 @@ class DesktopRepository {
                 .param(poolId).query(String.class).list();
     }
 
+    /** Every name a desktop of the pool has or had (deleted rows keep theirs, and names are unique). */
+    List<String> namesOfPool(String poolId) {
+        return jdbc.sql("select name from desktop where pool_id = ?").param(poolId).query(String.class).list();
+    }
+
+    /** Removes every desktop row of the pool; all must be DELETED and hold no GPU slice. */
+    void deleteRowsOfPool(String poolId) {
+        jdbc.sql("delete from desktop where pool_id = ? and state = 'DELETED'").param(poolId).update();
+    }
+
     void insert(Desktop d) {
         jdbc.sql("""
                         insert into desktop (id, pool_id, name, state, assigned_user, mac, state_reason, version, created_at, updated_at)

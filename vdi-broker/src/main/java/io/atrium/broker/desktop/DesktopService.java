@@ -7,12 +7,15 @@ import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.stereotype.Service;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Optional;
 
@@ -28,11 +31,17 @@ public class DesktopService {
     private final DesktopRepository desktops;
     private final PoolService pools;
     private final DesktopProvisioner provisioner;
+    private ApplicationEventPublisher events = event -> { };
 
     DesktopService(DesktopRepository desktops, PoolService pools, DesktopProvisioner provisioner) {
         this.desktops = desktops;
         this.pools = pools;
         this.provisioner = provisioner;
+    }
+
+    @Autowired
+    void setEvents(ApplicationEventPublisher events) {
+        this.events = events;
     }
 
     /** One card per entitled pool: the user's desktop in it, or what the pool can offer. */
@@ -68,22 +77,32 @@ public class DesktopService {
         Pool pool = pools.myPool(poolId);
         Optional<Desktop> existing = desktops.findAssigned(pool.id(), user.name());
         if (existing.isPresent()) {
-            return existing.get();
+            return opened(existing.get(), user);
         }
-        for (String candidate : desktops.findReadyIds(pool.id())) {
+        // Concurrent openers start at different free desktops instead of all racing for the first.
+        List<String> free = new ArrayList<>(desktops.findReadyIds(pool.id()));
+        Collections.shuffle(free);
+        for (String candidate : free) {
             try {
                 if (desktops.assign(candidate, user.name())) {
                     Desktop d = desktops.findById(candidate).orElseThrow();
                     log.info("assigned desktop {} of pool {} to {}", d.name(), pool.name(), user.name());
-                    return d;
+                    return opened(d, user);
                 }
             } catch (DuplicateKeyException raced) {
                 // The same user opened the pool twice at once; the other request won.
-                return desktops.findAssigned(pool.id(), user.name()).orElseThrow(() -> raced);
+                return opened(desktops.findAssigned(pool.id(), user.name()).orElseThrow(() -> raced), user);
             }
         }
         throw new BrokerException(BrokerStatus.NO_DESKTOP_FREE,
                 "No desktop is free in pool " + pool.name() + " right now. Try again in a minute.");
+    }
+
+    private Desktop opened(Desktop d, CurrentUser user) {
+        if (d.state().isAssigned()) {
+            events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.OPENED, d.id(), user.name()));
+        }
+        return d;
     }
 
     /**
@@ -107,6 +126,27 @@ public class DesktopService {
     public void logOff(String desktopId) {
         Desktop d = myDesktop(desktopId);
         provisioner.logOff(d);
+        events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.LOGGED_OFF, d.id(), d.assignedUser()));
+    }
+
+    /**
+     * Internal (session reaper, admin code; callers check authorization): ends the session on an assigned
+     * desktop like the user's log off. A pooled desktop is refreshed, a personal one stays assigned with its disk.
+     *
+     * @return false if the desktop was not assigned (nothing to end)
+     */
+    public boolean endSession(String desktopId) {
+        Desktop d = desktops.findById(desktopId).orElse(null);
+        if (d == null || !d.state().isAssigned()) {
+            return false;
+        }
+        try {
+            provisioner.logOff(d);
+        } catch (IllegalTransitionException raced) {
+            return false;
+        }
+        events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.LOGGED_OFF, d.id(), d.assignedUser()));
+        return true;
     }
 
     /** The VM's VNC socket of a desktop that is assigned and running (for the gateway). */
@@ -123,11 +163,13 @@ public class DesktopService {
     public void viewerConnected(String desktopId) {
         desktops.transition(desktopId, List.of(DesktopState.ASSIGNED, DesktopState.DISCONNECTED),
                 DesktopState.CONNECTED, DesktopRepository.UserChange.KEEP, null);
+        events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.VIEWER_CONNECTED, desktopId, null));
     }
 
     /** The desktop's viewer went away (called by the gateway listener). */
     public void viewerDisconnected(String desktopId) {
         desktops.transition(desktopId, List.of(DesktopState.CONNECTED), DesktopState.DISCONNECTED,
                 DesktopRepository.UserChange.KEEP, null);
+        events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.VIEWER_DISCONNECTED, desktopId, null));
     }
 }

@@ -25,19 +25,22 @@ public enum DesktopState {
     REFRESHING,
     /** The VM died or could not start. */
     FAILED,
+    /** An administrator shut the VM down; it stays down until started again. */
+    STOPPED,
     /** Gone for good. */
     DELETED;
 
     private Set<DesktopState> next() {
         return switch (this) {
             case PROVISIONING -> EnumSet.of(READY, FAILED, DELETED);
-            case READY -> EnumSet.of(ASSIGNED, REFRESHING, FAILED, DELETED);
+            case READY -> EnumSet.of(ASSIGNED, REFRESHING, FAILED, STOPPED, DELETED);
             case ASSIGNED -> EnumSet.of(CONNECTED, LOGGING_OFF, FAILED, DELETED);
             case CONNECTED -> EnumSet.of(DISCONNECTED, LOGGING_OFF, FAILED, DELETED);
             case DISCONNECTED -> EnumSet.of(CONNECTED, LOGGING_OFF, FAILED, DELETED);
             case LOGGING_OFF -> EnumSet.of(REFRESHING, ASSIGNED, FAILED, DELETED);
             case REFRESHING -> EnumSet.of(READY, FAILED, DELETED);
-            case FAILED -> EnumSet.of(PROVISIONING, DELETED);
+            case FAILED -> EnumSet.of(PROVISIONING, STOPPED, DELETED);
+            case STOPPED -> EnumSet.of(PROVISIONING, DELETED);
             case DELETED -> EnumSet.noneOf(DesktopState.class);
         };
     }

@@ -15,6 +15,13 @@ public class IllegalTransitionException extends BrokerException {
         this.to = to;
     }
 
+    /** The same, with a message that says which action was refused and why. */
+    public IllegalTransitionException(DesktopState from, DesktopState to, String message) {
+        super(BrokerStatus.ILLEGAL_STATE, message);
+        this.from = from;
+        this.to = to;
+    }
+
     public DesktopState from() { return from; }
 
     public DesktopState to() { return to; }

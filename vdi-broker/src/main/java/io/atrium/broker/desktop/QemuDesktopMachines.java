@@ -4,6 +4,7 @@ import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.pool.Pool;
+import io.atrium.vmm.AdoptableVm;
 import io.atrium.vmm.Disks;
 import io.atrium.vmm.QemuVm;
 import io.atrium.vmm.VmSpec;
@@ -16,6 +17,8 @@ import org.springframework.stereotype.Component;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -57,6 +60,11 @@ class QemuDesktopMachines implements DesktopMachines {
                 .build();
         QemuVm vm = host.start(spec);
         vms.put(desktop.id(), vm);
+        watch(desktop, vm, onExit);
+        log.info("desktop {} runs as QEMU pid {} ({})", desktop.name(), vm.pid(), host.accelerator());
+    }
+
+    private void watch(Desktop desktop, QemuVm vm, Runnable onExit) {
         vm.onExit().whenComplete((code, error) -> {
             // Only a VM nobody stopped reports its exit: stop() removes it from the map first.
             if (vms.remove(desktop.id(), vm)) {
@@ -65,7 +73,6 @@ class QemuDesktopMachines implements DesktopMachines {
                 onExit.run();
             }
         });
-        log.info("desktop {} runs as QEMU pid {} ({})", desktop.name(), vm.pid(), host.accelerator());
     }
 
     private GuestImage image(Pool pool) {
@@ -97,6 +104,102 @@ class QemuDesktopMachines implements DesktopMachines {
 
     @Override
     public void stopAll() {
+        if (host.properties().keepVmsOnExit()) {
+            // The VMs keep running; the next start re-adopts them (adoptRunning).
+            vms.keySet().forEach(id -> {
+                QemuVm vm = vms.remove(id);
+                if (vm != null) {
+                    log.info("VM {} keeps running (QEMU pid {}) after Atrium stops", vm.name(), vm.pid());
+                    vm.detach();
+                }
+            });
+            return;
+        }
         vms.keySet().forEach(this::stop);
+    }
+
+    @Override
+    public java.util.Set<String> adoptRunning(java.util.Collection<Desktop> desktops,
+                                              java.util.function.Function<String, Runnable> onExit) {
+        Map<String, Desktop> byName = new java.util.HashMap<>();
+        desktops.forEach(d -> byName.put(d.name(), d));
+        java.util.Set<String> adopted = new java.util.HashSet<>();
+        for (AdoptableVm found : host.findRunning()) {
+            Desktop d = byName.get(found.name());
+            if (d == null || vms.containsKey(d.id())) {
+                log.warn("killing QEMU pid {} in {}: it belongs to no running desktop", found.pid(), found.runDir());
+                ProcessHandle.of(found.pid()).ifPresent(ProcessHandle::destroyForcibly);
+                continue;
+            }
+            try {
+                QemuVm vm = host.adopt(found.runDir());
+                vms.put(d.id(), vm);
+                watch(d, vm, onExit.apply(d.id()));
+                adopted.add(d.id());
+                log.info("desktop {} re-adopted: QEMU pid {} kept running across the restart", d.name(), vm.pid());
+            } catch (RuntimeException e) {
+                log.warn("desktop {}: cannot adopt QEMU pid {} ({}); killing it", d.name(), found.pid(), e.getMessage());
+                ProcessHandle.of(found.pid()).ifPresent(ProcessHandle::destroyForcibly);
+            }
+        }
+        return adopted;
+    }
+
+    @Override
+    public void shutdown(String desktopId, Duration timeout) {
+        // Removed from the map first, so its exit is not reported as a crash.
+        QemuVm vm = vms.remove(desktopId);
+        if (vm != null) {
+            try {
+                log.info("VM {}: {}", vm.name(), vm.shutdown(timeout));
+            } finally {
+                vm.close();
+            }
+        }
+    }
+
+    @Override
+    public void reset(String desktopId) {
+        QemuVm vm = vms.get(desktopId);
+        if (vm == null || !vm.isRunning()) {
+            throw new BrokerException(BrokerStatus.ILLEGAL_STATE, "The virtual machine does not run");
+        }
+        vm.reset();
+    }
+
+    @Override
+    public Optional<byte[]> screendump(String desktopId) {
+        QemuVm vm = vms.get(desktopId);
+        if (vm == null || !vm.isRunning()) {
+            return Optional.empty();
+        }
+        Path png = vm.runDir().resolve("screen-" + Thread.currentThread().threadId() + ".png");
+        try {
+            vm.screendump(png);
+            return Optional.of(Files.readAllBytes(png));
+        } catch (IOException | RuntimeException e) {
+            log.debug("VM {}: no screendump: {}", vm.name(), e.getMessage());
+            return Optional.empty();
+        } finally {
+            try {
+                Files.deleteIfExists(png);
+            } catch (IOException ignored) {
+                // best effort
+            }
+        }
+    }
+
+    @Override
+    public void discard(Desktop desktop) {
+        stop(desktop.id());
+        Path runDir = host.runDir(desktop.name());
+        Disks.delete(runDir.resolve(VmmHost.OVERLAY_FILE));
+        if (Files.isDirectory(runDir)) {
+            try (var paths = Files.walk(runDir)) {
+                paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+            } catch (IOException | RuntimeException e) {
+                log.warn("could not remove {}: {}", runDir, e.getMessage());
+            }
+        }
     }
 }

@@ -71,4 +71,11 @@ public class PoolRepository {
                     .params(pool.id(), principal).update();
         }
     }
+
+    /** Deletes the pool row (entitlements and GPU profile go with it); its desktop rows must be gone already. */
+    @Transactional
+    public void delete(String id) {
+        jdbc.sql("delete from entitlement where pool_id = ?").param(id).update();
+        jdbc.sql("delete from pool where id = ?").param(id).update();
+    }
 }

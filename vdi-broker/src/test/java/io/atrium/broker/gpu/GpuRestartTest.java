@@ -38,7 +38,9 @@ class GpuRestartTest {
         return new SpringApplicationBuilder(BrokerTestApplication.class, GpuTestSupport.Edges.class)
                 .run("--spring.datasource.url=jdbc:h2:file:" + dir.resolve("broker") + ";DB_CLOSE_ON_EXIT=FALSE",
                         "--atrium.broker.demo.enabled=false", "--atrium.vmm.gpu.inventory=2 x h100-80gb-hbm3",
-                        "--spring.main.banner-mode=off");
+                        "--spring.main.banner-mode=off",
+                        // on PostgreSQL (-Datrium.test.db=postgres) both contexts share one schema
+                        "--atrium.test.schema=gpu_" + Integer.toHexString(dir.toString().hashCode()));
     }
 
     @Test

@@ -1,8 +1,10 @@
 package io.atrium.web.api;
 
 import io.atrium.broker.BrokerException;
+import io.atrium.broker.InvalidInputException;
 import org.springframework.http.HttpStatus;
 import org.springframework.http.ProblemDetail;
+import org.springframework.http.converter.HttpMessageNotReadableException;
 import org.springframework.security.access.AccessDeniedException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
@@ -22,6 +24,23 @@ class ApiErrors {
     ProblemDetail broker(BrokerException e) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(e.status().httpStatus()), e.getMessage());
         p.setProperty("code", e.status().name());
+        return p;
+    }
+
+    /** Input the broker refused: 400 naming each bad field ({@code fields}: field → message). */
+    @ExceptionHandler(InvalidInputException.class)
+    ProblemDetail invalidInput(InvalidInputException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, e.getMessage());
+        p.setProperty("code", e.status().name());
+        p.setProperty("fields", e.fieldErrors());
+        return p;
+    }
+
+    @ExceptionHandler(HttpMessageNotReadableException.class)
+    ProblemDetail unreadable(HttpMessageNotReadableException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+                "The request body is not valid JSON of the expected shape");
+        p.setProperty("code", "INVALID_INPUT");
         return p;
     }
 

@@ -2,6 +2,7 @@ package io.atrium.web.console;
 
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.session.ConsoleConnections;
 import io.atrium.broker.ticket.RedeemedTicket;
 import io.atrium.broker.ticket.TicketService;
 import io.atrium.gateway.ConsoleTarget;
@@ -42,6 +43,31 @@ public class ConsoleGatewayConfig {
             }
         });
         return connections;
+    }
+
+    /** The broker's session reaper and admin actions see and close viewers through this. */
+    @Bean
+    ConsoleConnections consoleConnections(GatewayConnections connections) {
+        return new ConsoleConnections() {
+            @Override
+            public boolean isConnected(String desktopId) {
+                return connections.isConnected(desktopId);
+            }
+
+            @Override
+            public long bytesFromBrowser(String desktopId) {
+                return connections.connection(desktopId).map(c -> c.bytesFromBrowser()).orElse(-1L);
+            }
+
+            @Override
+            public boolean disconnect(String desktopId, CloseReason why) {
+                return connections.disconnect(desktopId, switch (why) {
+                    case IDLE -> GatewayStatus.SESSION_IDLE;
+                    case ADMIN -> GatewayStatus.ADMIN_DISCONNECT;
+                    case SESSION_ENDED -> GatewayStatus.SESSION_ENDED;
+                });
+            }
+        };
     }
 
     @Bean

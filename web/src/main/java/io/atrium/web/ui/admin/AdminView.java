@@ -19,5 +19,8 @@ public class AdminView extends VerticalLayout {
         RouterLink gpus = new RouterLink("GPUs: slices, modes and what still fits", GpuView.class);
         gpus.setId("admin-gpus-link");
         add(gpus);
+        RouterLink pools = new RouterLink("Pools: desktops, power actions and sessions", PoolsView.class);
+        pools.setId("admin-pools-link");
+        add(pools);
     }
 }

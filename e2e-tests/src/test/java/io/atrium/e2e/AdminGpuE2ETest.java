@@ -1,0 +1,79 @@
+package io.atrium.e2e;
+
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Locator;
+import com.microsoft.playwright.Page;
+import io.atrium.e2e.pages.LoginPage;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** An administrator plans GPU slices for the demo pool on the host's (simulated) H100s. */
+class AdminGpuE2ETest {
+    static AtriumServer server;
+    static Browser browser;
+    static BrowserContext context;
+
+    @BeforeAll
+    static void start() throws Exception {
+        server = AtriumServer.shared();
+        browser = new Browser();
+        context = browser.browser.newContext(new com.microsoft.playwright.Browser.NewContextOptions().setViewportSize(1400, 1000));
+    }
+
+    @AfterAll
+    static void stop() {
+        if (browser != null) {
+            browser.close();
+        }
+    }
+
+    @Test
+    void theAdminSeesEachGpuAsSimulatedAndGivesThePoolMigSlices() {
+        Page page = context.newPage();
+        page.setDefaultTimeout(60_000);
+        LoginPage.logIn(page, server.baseUrl(), "admin", "admin");
+        page.navigate(server.baseUrl() + "/admin/gpus");
+        page.locator("#gpu-view").waitFor();
+
+        Locator cards = page.locator(".gpu-card");
+        assertThat(cards.count()).isEqualTo(2);
+        assertThat(page.locator("#gpu-0 .gpu-kind").innerText()).isEqualTo("simulated");
+        assertThat(page.locator("#gpu-0 .gpu-memory-row .gpu-free").count()).as("8 free memory slices on an empty H100").isEqualTo(8);
+
+        choose(page, "#gpu-pool-select", "demo");
+        choose(page, "#gpu-profile-select", "1g.10gb");
+        page.locator("#gpu-profile-apply").click();
+
+        page.locator(".gpu-pool-plan:has-text('placed 3 of 3')").waitFor();
+        assertThat(page.locator(".gpu-memory-row .gpu-slice").count()).as("one 1g.10gb slice per demo desktop").isEqualTo(3);
+        page.screenshot(new Page.ScreenshotOptions().setFullPage(true)
+                .setPath(Path.of("target", "screenshots", "5-admin-gpu-slices.png").toAbsolutePath()));
+
+        // A user is not an administrator: the GPU page is not theirs.
+        Page alice = browser.browser.newContext().newPage();
+        LoginPage.logIn(alice, server.baseUrl(), "alice", "alice");
+        alice.navigate(server.baseUrl() + "/admin/gpus");
+        alice.waitForTimeout(1000);
+        assertThat(alice.locator("#gpu-view").count()).isZero();
+        alice.context().close();
+    }
+
+    private static void choose(Page page, String comboBox, String value) {
+        Locator input = page.locator(comboBox + " input");
+        input.click();
+        input.fill(value);
+        Locator item = page.locator("vaadin-combo-box-item").filter(new Locator.FilterOptions().setHasText(value)).first();
+        try {
+            item.click(new Locator.ClickOptions().setTimeout(15_000));
+        } catch (RuntimeException e) {
+            page.screenshot(new Page.ScreenshotOptions().setFullPage(true)
+                    .setPath(Path.of("target", "screenshots", "FAILED-choose-" + value + ".png").toAbsolutePath()));
+            throw e;
+        }
+    }
+}

@@ -1,0 +1,30 @@
+package io.atrium.web.api;
+
+import io.swagger.v3.oas.models.Components;
+import io.swagger.v3.oas.models.OpenAPI;
+import io.swagger.v3.oas.models.info.Info;
+import io.swagger.v3.oas.models.security.SecurityRequirement;
+import io.swagger.v3.oas.models.security.SecurityScheme;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/**
+ * The OpenAPI document of the REST API, served by springdoc at {@code /api/openapi.json} (without login). Every
+ * endpoint needs HTTP Basic; administration endpoints need {@code ROLE_ADMIN}, checked by the services as in the UI.
+ */
+@Configuration(proxyBeanMethods = false)
+class OpenApiConfig {
+
+    @Bean
+    OpenAPI atriumOpenApi() {
+        return new OpenAPI()
+                .info(new Info().title("Atrium API").version("0.1")
+                        .description("Pools, desktops and GPUs of Atrium. HTTP Basic with an Atrium user; "
+                                + "/api/pools, /api/desktops and /api/gpus need the ADMIN role, /api/me the caller's "
+                                + "own desktops. Errors are RFC 9457 problem details with a code; bad input is 400 with "
+                                + "fields (field -> message), a missing thing 404, an illegal state change 409."))
+                .components(new Components().addSecuritySchemes("basicAuth",
+                        new SecurityScheme().type(SecurityScheme.Type.HTTP).scheme("basic")))
+                .addSecurityItem(new SecurityRequirement().addList("basicAuth"));
+    }
+}
