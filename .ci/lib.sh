@@ -66,7 +66,7 @@ ensure_node() {
   log "Node $("$dir/bin/node" --version), npm $("$dir/bin/npm" --version)"
 }
 
-RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio)
+RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux)
 TEST_PACKAGES=(chromium postgresql)
 
 mvnw() {

@@ -46,17 +46,17 @@ public final class AtriumServer implements AutoCloseable {
     public static AtriumServer start(int desktops, String ticketTtl) throws IOException {
         Path dataDir = Files.createDirectories(Path.of("target", "e2e-data").toAbsolutePath());
         Path shared = Path.of(System.getProperty("user.home"), ".cache", "atrium", "test-data");
+        // Command-line arguments: they win over application.yml (builder "properties" would not).
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(AtriumApplication.class)
-                .properties(
-                        "server.port=0",
-                        "atrium.data-dir=" + dataDir,
-                        "atrium.vmm.data-dir=" + shared,
-                        "atrium.vmm.keep-vms-on-exit=false",
-                        "spring.datasource.url=jdbc:h2:mem:e2e;DB_CLOSE_DELAY=-1",
-                        "atrium.broker.demo.size=" + desktops,
-                        "atrium.broker.ticket-ttl=" + ticketTtl,
-                        "spring.main.banner-mode=off")
-                .run();
+                .run("--server.port=0",
+                        "--atrium.data-dir=" + dataDir,
+                        "--atrium.vmm.data-dir=" + shared,
+                        "--atrium.vmm.keep-vms-on-exit=false",
+                        "--spring.datasource.url=jdbc:h2:mem:e2e;DB_CLOSE_DELAY=-1",
+                        "--atrium.broker.demo.size=" + desktops,
+                        "--atrium.broker.demo.image=console",
+                        "--atrium.broker.ticket-ttl=" + ticketTtl,
+                        "--spring.main.banner-mode=off");
         return new AtriumServer(ctx, shared);
     }
 

@@ -18,6 +18,7 @@ import java.util.List;
  *
  * @param ticketTtl    how long a console ticket may be redeemed; at most 30 seconds
  * @param recoverDelay pause before a failed desktop is provisioned again
+ * @param instantClones start pooled desktops from a saved running template instead of booting them
  * @param demo         the demo pool created at start-up when enabled
  */
 @Validated
@@ -25,6 +26,7 @@ import java.util.List;
 public record BrokerProperties(
         @NotNull @DefaultValue("30s") Duration ticketTtl,
         @NotNull @DefaultValue("2s") Duration recoverDelay,
+        @DefaultValue("true") boolean instantClones,
         @Valid @NotNull @DefaultValue Demo demo) {
 
     @AssertTrue(message = "atrium.broker.ticket-ttl must be between 1s and 30s")
@@ -38,6 +40,7 @@ public record BrokerProperties(
      *
      * @param enabled     create (or resize) the pool at start-up
      * @param name        pool name
+     * @param image       guest image: {@code x-desktop} (Xorg, jwm, xterm) or {@code console}
      * @param size        number of desktops kept running
      * @param vcpus       vCPUs per desktop
      * @param memoryMb    memory per desktop
@@ -46,6 +49,7 @@ public record BrokerProperties(
     public record Demo(
             @DefaultValue("true") boolean enabled,
             @NotBlank @DefaultValue("demo") String name,
+            @NotBlank @DefaultValue("x-desktop") String image,
             @Min(0) @Max(1000) @DefaultValue("3") int size,
             @Min(1) @Max(16) @DefaultValue("1") int vcpus,
             @Min(64) @Max(65536) @DefaultValue("128") int memoryMb,

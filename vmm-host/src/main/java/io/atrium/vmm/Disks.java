@@ -10,7 +10,8 @@ import java.util.List;
  *
  * <p>Invariant: a golden image is only ever used as the read-only backing file of linked clones;
  * VMs write to their own overlay. QEMU opens backing files read-only, and the image builder makes
- * golden images mode 0444.
+ * golden images mode 0444. The same holds for instant-clone template bases
+ * ({@code templates/<key>/disk.qcow2}, see {@link InstantClones}): 0444, only ever backing files.
  */
 public final class Disks {
 

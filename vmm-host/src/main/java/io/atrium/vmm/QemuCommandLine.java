@@ -14,7 +14,10 @@ import java.util.Objects;
  *   <li>user-mode networking with {@code restrict=on} (the guest cannot reach the host or outside);</li>
  *   <li>the seccomp sandbox denies obsolete syscalls, privilege elevation, spawning and resource
  *       control;</li>
- *   <li>no default devices and no user config file: the VM has exactly the devices listed.</li>
+ *   <li>no default devices and no user config file: the VM has exactly the devices listed;</li>
+ *   <li>the guest agent channel ({@code ttyS1}) is the unix socket {@code runDir/agent.sock};</li>
+ *   <li>an instant clone ({@link VmSpec#incoming()}) has exactly the devices of the VM whose state
+ *       it restores: only {@code -incoming defer} is added, and names, paths and MAC may differ.</li>
  * </ul>
  */
 public final class QemuCommandLine {
@@ -39,10 +42,10 @@ public final class QemuCommandLine {
         add(args, "-machine", "q35");
         switch (spec.accel().accel()) {
             case KVM -> {
-                add(args, "-accel", "kvm");
+                add(args, "-accel", withOptions("kvm", spec.accelOptions()));
                 add(args, "-cpu", "host");
             }
-            case TCG -> add(args, "-accel", "tcg");
+            case TCG -> add(args, "-accel", withOptions("tcg", spec.accelOptions()));
             case AUTO -> throw new IllegalStateException("unresolved accelerator");
         }
         add(args, "-smp", Integer.toString(spec.vcpus()));
@@ -58,13 +61,22 @@ public final class QemuCommandLine {
         add(args, "-device", "virtio-net-pci,netdev=net0,mac=" + spec.macAddress());
         add(args, "-vga", "std");
         add(args, "-serial", "file:" + spec.serialLog());
+        add(args, "-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off");
+        add(args, "-serial", "chardev:agent");
         add(args, "-chardev", "socket,id=qmp,path=" + spec.qmpSocket() + ",server=on,wait=off");
         add(args, "-mon", "chardev=qmp,mode=control");
         add(args, "-vnc", "unix:" + spec.vncSocket());
         add(args, "-pidfile", spec.pidFile().toString());
         add(args, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        if (spec.incoming()) {
+            add(args, "-incoming", "defer");
+        }
         args.addAll(spec.extraArgs());
         return List.copyOf(args);
+    }
+
+    private static String withOptions(String accel, String options) {
+        return options.isEmpty() ? accel : accel + "," + options;
     }
 
     private static void add(List<String> args, String option, String value) {

@@ -331,6 +331,8 @@ public final class QemuLauncher implements AutoCloseable {
             Files.setPosixFilePermissions(spec.vncDir(), PosixFilePermissions.fromString("rwx------"));
             Files.deleteIfExists(spec.qmpSocket());
             Files.deleteIfExists(spec.vncSocket());
+            Files.deleteIfExists(spec.agentSocket());
+            Files.deleteIfExists(spec.incomingSocket());
             Files.deleteIfExists(spec.pidFile());
         } catch (IOException e) {
             throw new VmmException("cannot prepare run directory " + spec.runDir() + ": " + e.getMessage(), e);

@@ -30,6 +30,10 @@ import java.util.regex.Pattern;
  * @param macAddress MAC of the virtio-net NIC, {@code xx:xx:xx:xx:xx:xx}
  * @param extraArgs additional QEMU arguments appended at the end (devices, e.g. GPU passthrough);
  *     may not contain {@code -vnc} or {@code -display}
+ * @param accelOptions extra accelerator properties appended to {@code -accel}, e.g.
+ *     {@code tb-size=64} for TCG; empty for none. Only {@code key=value} pairs joined by ','
+ * @param incoming {@code true} to start QEMU with {@code -incoming defer}: it waits for a
+ *     migration stream (an instant clone restoring a template's saved state) instead of booting
  */
 public record VmSpec(
         String name,
@@ -42,13 +46,16 @@ public record VmSpec(
         Path disk,
         Path runDir,
         String macAddress,
-        List<String> extraArgs) {
+        List<String> extraArgs,
+        String accelOptions,
+        boolean incoming) {
 
     /** Maximum length of a unix socket path (sun_path is 108 bytes including the NUL). */
     public static final int MAX_SOCKET_PATH = 107;
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
+    private static final Pattern ACCEL_OPTIONS = Pattern.compile("([a-z0-9-]+=[a-zA-Z0-9-]+)(,[a-z0-9-]+=[a-zA-Z0-9-]+)*");
     private static final SecureRandom RANDOM = new SecureRandom();
 
     public VmSpec {
@@ -84,13 +91,32 @@ public record VmSpec(
                 throw new IllegalArgumentException("extraArgs may not configure the display/VNC: " + arg);
             }
         }
-        for (Path socket : List.of(runDir.resolve("qmp.sock"), runDir.resolve("vnc").resolve("vnc.sock"))) {
+        accelOptions = accelOptions == null ? "" : accelOptions;
+        if (!accelOptions.isEmpty() && !ACCEL_OPTIONS.matcher(accelOptions).matches()) {
+            throw new IllegalArgumentException("accelOptions must be key=value pairs joined by ',': " + accelOptions);
+        }
+        for (Path socket : List.of(runDir.resolve("qmp.sock"), runDir.resolve("agent.sock"),
+                runDir.resolve("incoming.sock"), runDir.resolve("vnc").resolve("vnc.sock"))) {
             int length = socket.toString().getBytes(StandardCharsets.UTF_8).length;
             if (length > MAX_SOCKET_PATH) {
                 throw new IllegalArgumentException("runDir too long: unix socket path " + socket + " is "
                         + length + " bytes, the limit is " + MAX_SOCKET_PATH);
             }
         }
+    }
+
+    /**
+     * The guest agent channel, {@code runDir/agent.sock}: a QEMU socket chardev (server) wired to
+     * the guest's second serial port {@code ttyS1}. The console guest's agent reads
+     * {@code identity <hostname> <mac>} there and answers {@code ack identity <hostname> <mac>}.
+     */
+    public Path agentSocket() {
+        return runDir.resolve("agent.sock");
+    }
+
+    /** Where an {@link #incoming()} VM listens for its migration stream, {@code runDir/incoming.sock}. */
+    public Path incomingSocket() {
+        return runDir.resolve("incoming.sock");
     }
 
     /** QMP control socket, {@code runDir/qmp.sock}. */
@@ -137,7 +163,7 @@ public record VmSpec(
     public Builder toBuilder() {
         return new Builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).kernel(kernel)
                 .initrd(initrd).append(append).disk(disk).runDir(runDir).macAddress(macAddress)
-                .extraArgs(extraArgs);
+                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming);
     }
 
     private static Path absolute(Path path, String what) {
@@ -164,6 +190,8 @@ public record VmSpec(
         private Path runDir;
         private String macAddress;
         private List<String> extraArgs = List.of();
+        private String accelOptions = "";
+        private boolean incoming;
 
         private Builder() {
         }
@@ -179,10 +207,12 @@ public record VmSpec(
         public Builder runDir(Path value) { this.runDir = value; return this; }
         public Builder macAddress(String value) { this.macAddress = value; return this; }
         public Builder extraArgs(List<String> value) { this.extraArgs = value; return this; }
+        public Builder accelOptions(String value) { this.accelOptions = value; return this; }
+        public Builder incoming(boolean value) { this.incoming = value; return this; }
 
         public VmSpec build() {
             return new VmSpec(name, vcpus, memoryMb, accel, kernel, initrd, append, disk, runDir,
-                    macAddress == null ? randomMac() : macAddress, extraArgs);
+                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming);
         }
     }
 }

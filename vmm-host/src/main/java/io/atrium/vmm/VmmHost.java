@@ -23,6 +23,7 @@ public final class VmmHost implements AutoCloseable {
     private final ResolvedAccelerator accelerator;
     private final GuestImages images;
     private final QemuLauncher launcher;
+    private final InstantClones instantClones;
 
     public VmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
             QemuLauncher launcher) {
@@ -30,6 +31,7 @@ public final class VmmHost implements AutoCloseable {
         this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
         this.images = Objects.requireNonNull(images, "images");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
+        this.instantClones = new InstantClones(this);
     }
 
     /** A host for use without Spring: probes the accelerator and creates images and launcher. */
@@ -71,6 +73,47 @@ public final class VmmHost implements AutoCloseable {
                 .append(image.appendFor(name)).disk(runDir.resolve(OVERLAY_FILE)).runDir(runDir);
     }
 
+    /**
+     * A spec for a VM of the image called {@code imageName} ({@link GuestImages#byName}): its
+     * kernel/initrd, {@code atrium.hostname=<vmName>}, the overlay {@code runDir/disk.qcow2}, the
+     * image's recommended memory and, under TCG, its accelerator options (e.g. {@code tb-size=64}
+     * for the X desktop). Start it with {@link #start(VmSpec)}, which clones that image's golden disk.
+     */
+    public VmSpec.Builder specFor(String imageName, String vmName) {
+        GuestImage image = images.byName(imageName);
+        Path runDir = runDir(vmName);
+        return VmSpec.builder().name(vmName).accel(accelerator).kernel(image.kernel()).initrd(image.initrd())
+                .append(image.appendFor(vmName)).memoryMb(image.memoryMb())
+                .accelOptions(accelerator.isKvm() ? "" : image.tcgOptions())
+                .disk(runDir.resolve(OVERLAY_FILE)).runDir(runDir);
+    }
+
+    /** Instant clones of this host (templates in {@code dataDir/templates}). */
+    public InstantClones instantClones() {
+        return instantClones;
+    }
+
+    /**
+     * The instant-clone template of the image called {@code imageName} (1 vCPU, the image's
+     * memory), prepared on first call by booting a golden VM once; cached on disk afterwards.
+     */
+    public Template prepareTemplate(String imageName) {
+        return instantClones.prepare(images.byName(imageName));
+    }
+
+    /**
+     * Starts desktop {@code name} from {@code template} with its own hostname ({@code name}) and
+     * MAC; returns once the guest confirmed both. See {@link InstantClones#startFromTemplate}.
+     */
+    public QemuVm startFromTemplate(Template template, String name, String macAddress) {
+        return instantClones.startFromTemplate(template, name, macAddress);
+    }
+
+    /** Refresh on logoff: kill, discard the overlay, start again from the template (same name and MAC). */
+    public QemuVm refresh(Template template, QemuVm clone) {
+        return instantClones.refresh(template, clone);
+    }
+
     /** Starts a console-guest VM with a fresh linked clone (an existing overlay is reused). */
     public QemuVm startConsole(String name) {
         return start(consoleSpec(name).build());
@@ -78,11 +121,19 @@ public final class VmmHost implements AutoCloseable {
 
     /**
      * Starts a VM; if its disk (an overlay in the run directory) does not exist yet, it is created
-     * as a linked clone of the console golden image first.
+     * as a linked clone of the golden image whose kernel the spec boots (the console image's, unless
+     * the spec boots the X desktop kernel).
      */
     public QemuVm start(VmSpec spec) {
+        if (spec.incoming()) {
+            throw new IllegalArgumentException("start instant clones with startFromTemplate");
+        }
         if (spec.disk() != null && !Files.exists(spec.disk())) {
-            Disks.createLinkedClone(properties.qemuImgBinary(), images.console().goldenDisk(), spec.disk());
+            Path golden = spec.kernel().getParent().resolve("golden.qcow2");
+            if (!Files.isRegularFile(golden)) {
+                golden = images.console().goldenDisk();
+            }
+            Disks.createLinkedClone(properties.qemuImgBinary(), golden, spec.disk());
         }
         return launcher.start(spec);
     }

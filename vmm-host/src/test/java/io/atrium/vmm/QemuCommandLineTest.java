@@ -53,6 +53,29 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void tcgInstantCloneRestore() throws IOException {
+        assertGolden("tcg-instant-clone", QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("test"))
+                .append("console=ttyS0,115200 console=tty0 quiet loglevel=3 atrium.hostname=atrium-golden")
+                .incoming(true).build()));
+    }
+
+    @Test
+    void tcgXDesktop() throws IOException {
+        assertGolden("tcg-x-desktop", QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("test"))
+                .append("root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0"
+                        + " quiet loglevel=3 atrium.hostname=desk-1")
+                .memoryMb(256).accelOptions("tb-size=64").build()));
+    }
+
+    @Test
+    void incomingOnlyAddsIncomingDefer() {
+        List<String> booted = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());
+        List<String> restored = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).incoming(true).build());
+        assertThat(restored.subList(0, booted.size())).isEqualTo(booted);
+        assertThat(restored.subList(booted.size(), restored.size())).containsExactly("-incoming", "defer");
+    }
+
+    @Test
     void invariantsHoldForEveryCase() {
         for (ResolvedAccelerator accel : List.of(ResolvedAccelerator.tcg("t"), ResolvedAccelerator.kvm("t"))) {
             List<String> args = QemuCommandLine.build(console().accel(accel).build());
@@ -60,6 +83,7 @@ class QemuCommandLineTest {
             assertThat(args).filteredOn(a -> a.equals("-vnc")).hasSize(1);
             assertThat(args).contains("-nodefaults", "-no-user-config")
                     .contains("user,id=net0,restrict=on")
+                    .contains("socket,id=agent,path=" + RUN.resolve("agent.sock") + ",server=on,wait=off")
                     .contains("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
                     .doesNotContain("-runas", "-daemonize");
             assertThat(args.contains("host")).isEqualTo(accel.isKvm());

@@ -23,7 +23,13 @@ class VmSpecTest {
         assertThat(spec.qemuLog()).isEqualTo(Path.of("/r/desk-1/qemu.log"));
         assertThat(spec.pidFile()).isEqualTo(Path.of("/r/desk-1/qemu.pid"));
         assertThat(spec.macAddress()).matches("52:54:00(:[0-9a-f]{2}){3}");
+        assertThat(spec.agentSocket()).isEqualTo(Path.of("/r/desk-1/agent.sock"));
+        assertThat(spec.incomingSocket()).isEqualTo(Path.of("/r/desk-1/incoming.sock"));
+        assertThat(spec.accelOptions()).isEmpty();
+        assertThat(spec.incoming()).isFalse();
         assertThat(spec.toBuilder().build()).isEqualTo(spec);
+        VmSpec clone = valid().accelOptions("tb-size=64").incoming(true).build();
+        assertThat(clone.toBuilder().build()).isEqualTo(clone);
     }
 
     @Test
@@ -39,5 +45,7 @@ class VmSpecTest {
         assertThatThrownBy(() -> valid().runDir(Path.of("/" + "x".repeat(100))).build())
                 .hasMessageContaining("unix socket path");
         assertThatThrownBy(() -> valid().append("a\nb").build()).hasMessageContaining("newline");
+        assertThatThrownBy(() -> valid().accelOptions("tb-size=64 -device x").build()).hasMessageContaining("accelOptions");
+        assertThatThrownBy(() -> valid().accelOptions("tb-size").build()).hasMessageContaining("accelOptions");
     }
 }

@@ -40,7 +40,7 @@ class DemoPoolSeeder implements SmartLifecycle {
         }
         Pool existing = pools.findByName(demo.name()).orElse(null);
         Pool pool = Pool.fixed(existing != null ? existing.id() : UUID.randomUUID().toString(), demo.name(),
-                PoolKind.POOLED, "console", demo.vcpus(), demo.memoryMb(), demo.size(), demo.entitled(),
+                PoolKind.POOLED, demo.image(), demo.vcpus(), demo.memoryMb(), demo.size(), demo.entitled(),
                 existing != null ? existing.createdAt() : clock.instant());
         pools.save(pool);
         log.info("demo pool '{}': {} desktops for {}", pool.name(), pool.size(), pool.entitled());

@@ -1,11 +1,14 @@
 package io.atrium.broker.desktop;
 
 import io.atrium.broker.BrokerException;
+import io.atrium.broker.BrokerProperties;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.vmm.AdoptableVm;
 import io.atrium.vmm.Disks;
+import io.atrium.vmm.Template;
+import io.atrium.vmm.VmmException;
 import io.atrium.vmm.QemuVm;
 import io.atrium.vmm.VmSpec;
 import io.atrium.vmm.VmmHost;
@@ -19,6 +22,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
@@ -34,11 +38,13 @@ class QemuDesktopMachines implements DesktopMachines {
 
     private final VmmHost host;
     private final GpuService gpus;
+    private final BrokerProperties props;
     private final Map<String, QemuVm> vms = new ConcurrentHashMap<>();
 
-    QemuDesktopMachines(VmmHost host, GpuService gpus) {
+    QemuDesktopMachines(VmmHost host, GpuService gpus, BrokerProperties props) {
         this.host = host;
         this.gpus = gpus;
+        this.props = props;
     }
 
     @Override
@@ -48,38 +54,39 @@ class QemuDesktopMachines implements DesktopMachines {
         Path runDir = host.runDir(desktop.name());
         Files.createDirectories(runDir);
         Path overlay = runDir.resolve(VmmHost.OVERLAY_FILE);
-        if (freshDisk || !Files.exists(overlay)) {
-            Disks.delete(overlay);
-            Disks.createLinkedClone(host.properties().qemuImgBinary(), image.goldenDisk(), overlay);
+        List<String> gpuArgs = gpus.qemuArgsFor(desktop.id());
+        boolean keepDisk = !freshDisk && Files.exists(overlay);
+        QemuVm vm;
+        if (props.instantClones() && !keepDisk && gpuArgs.isEmpty()) {
+            // Instant clone: restore the pool's saved running desktop, then give it its own identity.
+            Template template = host.instantClones().prepare(pool.image(), image, pool.vcpus(), pool.memoryMb());
+            vm = host.instantClones().startFromTemplate(template,
+                    template.cloneSpec(desktop.name(), desktop.mac(), runDir));
+        } else {
+            // Cold boot: a personal desktop's own disk, a real GPU device, or instant clones switched off.
+            if (!keepDisk) {
+                Disks.delete(overlay);
+                Disks.createLinkedClone(host.properties().qemuImgBinary(), image.goldenDisk(), overlay);
+            }
+            vm = host.start(host.specFor(pool.image(), desktop.name())
+                    .vcpus(pool.vcpus())
+                    .memoryMb(Math.max(pool.memoryMb(), image.memoryMb()))
+                    .macAddress(desktop.mac())
+                    .extraArgs(gpuArgs)
+                    .build());
         }
-        VmSpec spec = host.consoleSpec(desktop.name())
-                .vcpus(pool.vcpus())
-                .memoryMb(pool.memoryMb())
-                .macAddress(desktop.mac())
-                .extraArgs(gpus.qemuArgsFor(desktop.id()))
-                .build();
-        QemuVm vm = host.start(spec);
         vms.put(desktop.id(), vm);
         watch(desktop, vm, onExit);
-        log.info("desktop {} runs as QEMU pid {} ({})", desktop.name(), vm.pid(), host.accelerator());
-    }
-
-    private void watch(Desktop desktop, QemuVm vm, Runnable onExit) {
-        vm.onExit().whenComplete((code, error) -> {
-            // Only a VM nobody stopped reports its exit: stop() removes it from the map first.
-            if (vms.remove(desktop.id(), vm)) {
-                log.warn("VM {} exited on its own (code {})", vm.name(), code);
-                vm.close();
-                onExit.run();
-            }
-        });
+        log.info("desktop {} runs as QEMU pid {} ({}, {})", desktop.name(), vm.pid(),
+                vm.spec().incoming() ? "instant clone" : "cold boot", host.accelerator().accel());
     }
 
     private GuestImage image(Pool pool) {
-        if (!"console".equals(pool.image())) {
+        try {
+            return host.images().byName(pool.image());
+        } catch (VmmException e) {
             throw new BrokerException(BrokerStatus.INVALID_INPUT, "Unknown guest image '" + pool.image() + "'");
         }
-        return host.images().console();
     }
 
     @Override

@@ -12,8 +12,20 @@ import java.util.Objects;
  *     ({@code golden.qcow2}); never attach it to a VM directly
  * @param hash content hash of the image inputs; also the directory name
  * @param defaultAppend kernel command line without the per-VM hostname
+ * @param name image name ({@code console}, {@code x-desktop})
+ * @param memoryMb recommended (and minimum) guest RAM in MiB
+ * @param tcgOptions extra {@code -accel tcg,...} properties the image wants under TCG, e.g.
+ *     {@code tb-size=64}; empty for none
+ * @param readyMarker serial-console text the guest prints when its desktop is ready for a user
+ *     (instant-clone templates are saved right after it appeared)
  */
-public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend) {
+public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
+        String name, int memoryMb, String tcgOptions, String readyMarker) {
+
+    /** Ready marker of the console guest: its login shell on tty1 has read /etc/profile. */
+    public static final String CONSOLE_READY = "atrium-init: shell ready on /dev/tty1";
+    /** Printed on serial by the guest agent (console and X images) once it listens on ttyS1. */
+    public static final String AGENT_READY = "atrium-agent: listening on /dev/ttyS1";
 
     public GuestImage {
         Objects.requireNonNull(kernel, "kernel");
@@ -21,6 +33,17 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
         Objects.requireNonNull(goldenDisk, "goldenDisk");
         Objects.requireNonNull(hash, "hash");
         Objects.requireNonNull(defaultAppend, "defaultAppend");
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(tcgOptions, "tcgOptions");
+        Objects.requireNonNull(readyMarker, "readyMarker");
+        if (memoryMb < 64) {
+            throw new IllegalArgumentException("memoryMb must be at least 64: " + memoryMb);
+        }
+    }
+
+    /** A console-guest image (256 MiB, no TCG options, ready at {@link #CONSOLE_READY}). */
+    public GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend) {
+        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY);
     }
 
     /** The image directory, {@code dataDir/images/<hash>}. */

@@ -14,8 +14,14 @@ import java.util.Objects;
  */
 public final class GuestImages {
 
+    /** Name of the console guest image. */
+    public static final String CONSOLE = "console";
+    /** Name of the X desktop image. */
+    public static final String X_DESKTOP = "x-desktop";
+
     private final VmmProperties properties;
     private GuestImage console;
+    private GuestImage xDesktop;
 
     public GuestImages(VmmProperties properties) {
         this.properties = Objects.requireNonNull(properties, "properties");
@@ -35,6 +41,33 @@ public final class GuestImages {
             console = new ConsoleImageBuilder(properties).buildOrReuse();
         }
         return console;
+    }
+
+    /**
+     * The "x-desktop" guest: a debootstrap'd Debian bookworm (Xorg modesetting, jwm, xterm) on a
+     * virtio-blk root disk, booted with Debian's generic kernel and initramfs; X starts as root on
+     * tty1 without a login. 256 MiB, {@code tb-size=64} under TCG. Builds it (minutes, needs the
+     * Debian package {@code debootstrap}; the .debs are cached in {@code dataDir/downloads}) if no
+     * image with the same recipe hash exists, otherwise reuses the cached one.
+     *
+     * @throws VmmException if debootstrap or another tool is missing (the message names the
+     *     Debian package) or the build fails
+     */
+    public synchronized GuestImage xDesktop() {
+        if (xDesktop == null || !Files.isRegularFile(xDesktop.manifest())) {
+            xDesktop = new XDesktopImageBuilder(properties).buildOrReuse();
+        }
+        return xDesktop;
+    }
+
+    /** The image called {@code name}: {@value #CONSOLE} or {@value #X_DESKTOP}. */
+    public GuestImage byName(String name) {
+        return switch (Objects.requireNonNull(name, "name")) {
+            case CONSOLE -> console();
+            case X_DESKTOP -> xDesktop();
+            default -> throw new VmmException("unknown guest image '" + name + "' (known: " + CONSOLE + ", "
+                    + X_DESKTOP + ")");
+        };
     }
 
     public VmmProperties properties() {

@@ -25,7 +25,9 @@ final class ImageTools {
             "mke2fs", "e2fsprogs",
             "debugfs", "e2fsprogs",
             "qemu-img", "qemu-utils",
-            "busybox", "busybox-static");
+            "busybox", "busybox-static",
+            "debootstrap", "debootstrap",
+            "chroot", "coreutils");
 
     private ImageTools() {
     }

@@ -35,7 +35,9 @@ import io.atrium.web.ui.MainLayout;
 import jakarta.annotation.security.RolesAllowed;
 
 import java.io.ByteArrayInputStream;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.function.Consumer;
 
@@ -98,6 +100,9 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         }
     }
 
+    private final Map<String, Image> thumbnails = new HashMap<>();
+    private String shownSignature = "";
+
     private void refresh() {
         PoolStatus s;
         List<Desktop> desktops;
@@ -126,6 +131,16 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         progress.setValue(Math.min(goal, Math.max(0, runningOrUsed)));
         progressText.setText("warming up: " + Math.max(0, runningOrUsed) + " of " + s.target() + " ready");
 
+        // Rebuild the rows only when something a row shows changed, so a click is never lost to a
+        // re-render; otherwise just fetch fresh thumbnails.
+        String signature = desktops.stream().map(d -> d.id() + "|" + d.state() + "|" + d.assignedUser() + "|"
+                + d.stateReason()).toList().toString();
+        if (signature.equals(shownSignature)) {
+            thumbnails.forEach((id, img) -> img.setSrc(screenOf(id, img.getAlt().orElse(id))));
+            return;
+        }
+        shownSignature = signature;
+        thumbnails.clear();
         desktopList.removeAll();
         if (desktops.isEmpty()) {
             desktopList.add(new Span("No desktops."));
@@ -173,15 +188,19 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         return row;
     }
 
-    private Image thumbnail(Desktop d) {
-        String id = d.id();
-        Image img = new Image(DownloadHandler.fromInputStream(event -> {
+    private DownloadHandler screenOf(String id, String name) {
+        return DownloadHandler.fromInputStream(event -> {
             byte[] png = admin.screendump(id).orElse(null);
             if (png == null) {
                 return DownloadResponse.error(404, "no screen");
             }
-            return new DownloadResponse(new ByteArrayInputStream(png), d.name() + ".png", "image/png", png.length);
-        }), "screen of " + d.name());
+            return new DownloadResponse(new ByteArrayInputStream(png), name + ".png", "image/png", png.length);
+        });
+    }
+
+    private Image thumbnail(Desktop d) {
+        Image img = new Image(screenOf(d.id(), d.name()), d.name());
+        thumbnails.put(d.id(), img);
         img.addClassName("desktop-thumbnail");
         img.setWidth("160px");
         img.setHeight("100px");
