@@ -61,6 +61,8 @@ class DesktopProvisioner implements SmartLifecycle {
     private final TransactionTemplate tx;
     private final ConcurrentHashMap<String, Boolean> busy = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, Integer> failures = new ConcurrentHashMap<>();
+    /** Pooled desktops whose VM died under a user: desktop id → that user, so they can be told why. */
+    private final ConcurrentHashMap<String, String> lost = new ConcurrentHashMap<>();
     /** One reconcile (or pool deletion) at a time per pool. */
     private final ConcurrentHashMap<String, Object> poolLocks = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService executor;
@@ -232,20 +234,26 @@ class DesktopProvisioner implements SmartLifecycle {
             if (d == null || d.state() == DesktopState.DELETED) {
                 return;
             }
-            if (d.state() == DesktopState.FAILED
-                    && !desktops.transition(d.id(), List.of(DesktopState.FAILED), DesktopState.PROVISIONING, CLEAR, null)) {
-                return;
-            }
             if (d.state() != DesktopState.FAILED && d.state() != DesktopState.PROVISIONING) {
                 return;
             }
             Pool pool = pools.findById(d.poolId()).orElseThrow();
+            // A personal desktop stays its owner's through a failure; a pooled one goes back to the pool.
+            boolean personal = pool.kind() == PoolKind.PERSONAL;
+            if (d.state() == DesktopState.FAILED && !desktops.transition(d.id(), List.of(DesktopState.FAILED),
+                    DesktopState.PROVISIONING, personal ? KEEP : CLEAR, null)) {
+                return;
+            }
             try {
                 machines.start(d, pool, pool.kind() == PoolKind.POOLED, () -> vmExited(desktopId));
                 if (!desktops.transition(d.id(), List.of(DesktopState.PROVISIONING), DesktopState.READY,
-                        pool.kind() == PoolKind.POOLED ? CLEAR : KEEP, null)) {
+                        personal ? KEEP : CLEAR, null)) {
                     machines.stop(d.id()); // deleted or stopped while it started
                     return;
+                }
+                if (personal && d.assignedUser() != null) {
+                    // Back to its owner, with the disk it had.
+                    desktops.transition(d.id(), List.of(DesktopState.READY), DesktopState.ASSIGNED, KEEP, null);
                 }
                 failures.remove(desktopId);
                 log.info("desktop {} is ready", d.name());
@@ -253,8 +261,8 @@ class DesktopProvisioner implements SmartLifecycle {
                 int n = failures.merge(desktopId, 1, Integer::sum);
                 log.warn("desktop {} failed to start (attempt {}): {}", d.name(), n, e.getMessage());
                 machines.stop(d.id());
-                desktops.transition(d.id(), List.of(DesktopState.PROVISIONING), DesktopState.FAILED, CLEAR,
-                        truncate("Could not start: " + e.getMessage()));
+                desktops.transition(d.id(), List.of(DesktopState.PROVISIONING), DesktopState.FAILED,
+                        personal ? KEEP : CLEAR, truncate("Could not start: " + e.getMessage()));
                 submit(desktopId, backoff(n));
             }
         } finally {
@@ -275,8 +283,12 @@ class DesktopProvisioner implements SmartLifecycle {
                 return;
             }
             log.warn("the VM of desktop {} stopped unexpectedly", d.name());
-            desktops.transition(d.id(), DesktopState.predecessorsOf(DesktopState.FAILED), DesktopState.FAILED, CLEAR,
-                    "Its virtual machine stopped unexpectedly");
+            boolean personal = pools.findById(d.poolId()).map(p -> p.kind() == PoolKind.PERSONAL).orElse(false);
+            if (d.assignedUser() != null && !personal) {
+                lost.put(d.id(), d.assignedUser());
+            }
+            desktops.transition(d.id(), DesktopState.predecessorsOf(DesktopState.FAILED), DesktopState.FAILED,
+                    personal ? KEEP : CLEAR, "Its virtual machine stopped unexpectedly");
             submit(d.id(), props.recoverDelay());
         });
     }
@@ -452,6 +464,11 @@ class DesktopProvisioner implements SmartLifecycle {
 
     private DesktopState current(Desktop d) {
         return desktops.findById(d.id()).map(Desktop::state).orElse(DesktopState.DELETED);
+    }
+
+    /** Whether the desktop was taken from {@code user} because its VM died (pooled desktops). */
+    boolean wasLostBy(String desktopId, String user) {
+        return user.equals(lost.get(desktopId));
     }
 
     Optional<Path> vncSocket(String desktopId) {

@@ -116,6 +116,10 @@ public class DesktopService {
         Desktop d = desktops.findById(desktopId).filter(x -> x.state() != DesktopState.DELETED)
                 .orElseThrow(() -> BrokerException.notFound("Desktop " + desktopId));
         if (!user.name().equals(d.assignedUser())) {
+            if (provisioner.wasLostBy(d.id(), user.name())) {
+                throw new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "Your desktop " + d.name()
+                        + " stopped unexpectedly and is being replaced. Open a desktop again from My desktops.");
+            }
             throw new BrokerException(BrokerStatus.FORBIDDEN, "Desktop " + d.name() + " is not assigned to you");
         }
         return d;

@@ -81,6 +81,17 @@ class QemuDesktopMachines implements DesktopMachines {
                 vm.spec().incoming() ? "instant clone" : "cold boot", host.accelerator().accel());
     }
 
+    private void watch(Desktop desktop, QemuVm vm, Runnable onExit) {
+        vm.onExit().whenComplete((code, error) -> {
+            // Only a VM nobody stopped reports its exit: stop() removes it from the map first.
+            if (vms.remove(desktop.id(), vm)) {
+                log.warn("VM {} exited on its own (code {})", vm.name(), code);
+                vm.close();
+                onExit.run();
+            }
+        });
+    }
+
     private GuestImage image(Pool pool) {
         try {
             return host.images().byName(pool.image());

@@ -5,6 +5,8 @@ import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.BrokerTestApplication;
 import io.atrium.broker.FakeDesktopMachines;
 import io.atrium.broker.MutableClock;
+import io.atrium.broker.pool.Pool;
+import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolService;
 import io.atrium.broker.ticket.ConsoleTicket;
 import io.atrium.broker.ticket.RedeemedTicket;
@@ -54,6 +56,8 @@ class BrokerFlowTest {
     @Autowired DesktopRepository repo;
     @Autowired FakeDesktopMachines machines;
     @Autowired MutableClock clock;
+    @Autowired io.atrium.broker.pool.PoolRepository poolRepository;
+    @Autowired DesktopProvisioner provisioner;
 
     String poolId;
 
@@ -154,7 +158,32 @@ class BrokerFlowTest {
             assertThat(now.assignedUser()).isNull();
         });
         assertThat(machines.starts.get()).isGreaterThan(startsBefore);
-        assertStatus(() -> as("alice", () -> tickets.issue(d.id())), BrokerStatus.FORBIDDEN);
+        // Alice is told what happened, not just "not yours".
+        assertThatThrownBy(() -> as("alice", () -> tickets.issue(d.id())))
+                .isInstanceOfSatisfying(BrokerException.class, e -> {
+                    assertThat(e.status()).isEqualTo(BrokerStatus.DESKTOP_UNAVAILABLE);
+                    assertThat(e.getMessage()).contains("stopped unexpectedly");
+                });
+    }
+
+    @Test
+    void aPersonalDesktopSurvivesACrashWithItsOwnerAndItsDisk() {
+        Pool personal = Pool.fixed(java.util.UUID.randomUUID().toString(), "mine", PoolKind.PERSONAL, "console", 1, 128, 1,
+                java.util.List.of("group:demo"), clock.instant());
+        poolRepository.save(personal);
+        provisioner.reconcile(personal);
+        await().atMost(Duration.ofSeconds(10)).until(() -> repo.findByPool(personal.id()).stream()
+                .anyMatch(x -> x.state() == DesktopState.READY));
+        Desktop d = as("alice", () -> desktops.open(personal.id()));
+        int fresh = machines.freshDisks.get();
+        machines.crash(d.id());
+        await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
+            Desktop now = repo.findById(d.id()).orElseThrow();
+            assertThat(now.state()).isEqualTo(DesktopState.ASSIGNED);
+            assertThat(now.assignedUser()).isEqualTo("alice");
+        });
+        assertThat(machines.freshDisks.get()).as("the personal disk is kept").isEqualTo(fresh);
+        assertThat(as("alice", () -> tickets.issue(d.id())).desktopId()).isEqualTo(d.id());
     }
 
     @Test
