@@ -33,7 +33,9 @@ import static org.awaitility.Awaitility.await;
  */
 class RestartAdoptionTest {
 
-    private final Path dir = Path.of("target", "restart-" + UUID.randomUUID()).toAbsolutePath();
+    // Short and outside the checkout: QEMU's unix socket paths under it must stay below 108 bytes
+    // wherever the repository is cloned.
+    private final Path dir = Path.of(System.getProperty("java.io.tmpdir"), "atr-" + UUID.randomUUID().toString().substring(0, 8));
     private final List<ConfigurableApplicationContext> contexts = new ArrayList<>();
 
     private ConfigurableApplicationContext start() {
@@ -69,6 +71,7 @@ class RestartAdoptionTest {
                 }
             }
         }
+        org.springframework.util.FileSystemUtils.deleteRecursively(dir);
     }
 
     @Test
