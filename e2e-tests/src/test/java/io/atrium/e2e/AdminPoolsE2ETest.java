@@ -77,9 +77,11 @@ class AdminPoolsE2ETest {
 
         // Delete the pool again; its VM goes with it.
         page.navigate(server.baseUrl() + "/admin/pools");
-        page.locator(".pool-delete").last().click();
+        page.locator(".pool-delete[data-pool='lab']").click();
         page.locator("#pool-delete-confirm").click();
-        page.waitForCondition(() -> page.locator(".pool-link[data-pool='lab']").count() == 0);
+        page.locator("vaadin-notification-card:has-text('Pool lab deleted')").waitFor();
+        assertThat(server.bean(io.atrium.broker.pool.PoolRepository.class).findByName("lab")).isEmpty();
+        page.waitForCondition(() -> page.locator(".pool-link[data-pool='lab']:visible").count() == 0);
     }
 
     private static void set(Page page, String field, String value) {

@@ -227,6 +227,9 @@ class DesktopProvisioner implements SmartLifecycle {
 
     private void provision(String desktopId) {
         if (busy.putIfAbsent(desktopId, Boolean.TRUE) != null) {
+            // Another task (a start, or a shutdown still finishing) holds this desktop: try again
+            // shortly; if that task already brought it up, the state check below ends this one.
+            submit(desktopId, Duration.ofMillis(500));
             return;
         }
         try {
@@ -330,10 +333,7 @@ class DesktopProvisioner implements SmartLifecycle {
 
     /** Starts a STOPPED (or FAILED) desktop's VM again. */
     void adminStart(Desktop d) {
-        if (busy.containsKey(d.id())) {
-            throw new IllegalTransitionException(d.state(), DesktopState.PROVISIONING,
-                    "Desktop " + d.name() + " is busy (starting or shutting down); try again in a moment");
-        }
+        // If its shutdown is still finishing, provision() waits for it (it re-queues while busy).
         if (!desktops.transition(d.id(), List.of(DesktopState.STOPPED, DesktopState.FAILED), DesktopState.PROVISIONING,
                 KEEP, null)) {
             throw new IllegalTransitionException(d.name(), current(d), DesktopState.PROVISIONING);

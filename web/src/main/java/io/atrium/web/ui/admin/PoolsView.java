@@ -66,9 +66,11 @@ public class PoolsView extends VerticalLayout {
         grid.addComponentColumn(s -> {
             Button edit = new Button("Edit", e -> edit(s.pool()));
             edit.addClassName("pool-edit");
+            edit.getElement().setAttribute("data-pool", s.pool().name());
             edit.addThemeVariants(ButtonVariant.LUMO_SMALL);
             Button delete = new Button("Delete", e -> confirmDelete(s));
             delete.addClassName("pool-delete");
+            delete.getElement().setAttribute("data-pool", s.pool().name());
             delete.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_ERROR);
             return new HorizontalLayout(edit, delete);
         }).setHeader("").setAutoWidth(true);
