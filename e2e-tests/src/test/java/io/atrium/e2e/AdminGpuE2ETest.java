@@ -1,43 +1,18 @@
 package io.atrium.e2e;
 
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
 import io.atrium.e2e.pages.LoginPage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** An administrator plans GPU slices for the demo pool on the host's (simulated) H100s. */
-class AdminGpuE2ETest {
-    static AtriumServer server;
-    static Browser browser;
-    static BrowserContext context;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = AtriumServer.shared();
-        browser = new Browser();
-        context = browser.browser.newContext(new com.microsoft.playwright.Browser.NewContextOptions().setViewportSize(1400, 1000));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
+class AdminGpuE2ETest extends AdminBrowserTest {
     @Test
     void theAdminSeesEachGpuAsSimulatedAndGivesThePoolMigSlices() {
-        Page page = context.newPage();
-        page.setDefaultTimeout(60_000);
-        LoginPage.logIn(page, server.baseUrl(), "admin", "admin");
-        page.navigate(server.baseUrl() + "/admin/gpus");
+        Page page = adminPageAt("/admin/gpus");
         page.locator("#gpu-view").waitFor();
 
         Locator cards = page.locator(".gpu-card");
@@ -51,8 +26,7 @@ class AdminGpuE2ETest {
 
         page.locator(".gpu-pool-plan:has-text('placed 3 of 3')").waitFor();
         assertThat(page.locator(".gpu-memory-row .gpu-slice").count()).as("one 1g.10gb slice per demo desktop").isEqualTo(3);
-        page.screenshot(new Page.ScreenshotOptions().setFullPage(true)
-                .setPath(Path.of("target", "screenshots", "5-admin-gpu-slices.png").toAbsolutePath()));
+        shot(page, "5-admin-gpu-slices");
 
         // A user is not an administrator: the GPU page is not theirs.
         Page alice = browser.browser.newContext().newPage();
@@ -71,8 +45,7 @@ class AdminGpuE2ETest {
         try {
             item.click(new Locator.ClickOptions().setTimeout(15_000));
         } catch (RuntimeException e) {
-            page.screenshot(new Page.ScreenshotOptions().setFullPage(true)
-                    .setPath(Path.of("target", "screenshots", "FAILED-choose-" + value + ".png").toAbsolutePath()));
+            shot(page, "FAILED-choose-" + value);
             throw e;
         }
     }

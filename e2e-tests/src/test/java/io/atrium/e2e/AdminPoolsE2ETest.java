@@ -1,43 +1,16 @@
 package io.atrium.e2e;
 
-import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Locator;
 import com.microsoft.playwright.Page;
-import io.atrium.e2e.pages.LoginPage;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-
-import java.nio.file.Path;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** An administrator creates a pool (after fixing bad input), watches its desktop and powers it. */
-class AdminPoolsE2ETest {
-    static AtriumServer server;
-    static Browser browser;
-    static BrowserContext context;
-
-    @BeforeAll
-    static void start() throws Exception {
-        server = AtriumServer.shared();
-        browser = new Browser();
-        context = browser.browser.newContext(new com.microsoft.playwright.Browser.NewContextOptions().setViewportSize(1400, 1000));
-    }
-
-    @AfterAll
-    static void stop() {
-        if (browser != null) {
-            browser.close();
-        }
-    }
-
+class AdminPoolsE2ETest extends AdminBrowserTest {
     @Test
     void theAdminCreatesAPoolWatchesItsDesktopAndUsesPowerActions() {
-        Page page = context.newPage();
-        page.setDefaultTimeout(60_000);
-        LoginPage.logIn(page, server.baseUrl(), "admin", "admin");
-        page.navigate(server.baseUrl() + "/admin/pools");
+        Page page = adminPageAt("/admin/pools");
         page.locator("#pool-grid").waitFor();
 
         page.locator("#pool-create").click();
@@ -90,8 +63,4 @@ class AdminPoolsE2ETest {
         input.press("Tab");
     }
 
-    private static void shot(Page page, String name) {
-        page.screenshot(new Page.ScreenshotOptions().setFullPage(true)
-                .setPath(Path.of("target", "screenshots", name + ".png").toAbsolutePath()));
-    }
 }

@@ -50,22 +50,14 @@ public interface DesktopMachines {
      * Shuts the VM down gracefully (ACPI power button, up to {@code timeout}, then harder), without calling its exit
      * callback. Blocks until the VM is gone.
      */
-    default void shutdown(String desktopId, Duration timeout) {
-        stop(desktopId);
-    }
+    void shutdown(String desktopId, Duration timeout);
 
     /** Hard reset of a running VM (the reset button). */
-    default void reset(String desktopId) {
-        throw new UnsupportedOperationException("reset is not supported by " + getClass().getSimpleName());
-    }
+    void reset(String desktopId);
 
     /** The VM's screen as PNG; empty when the VM does not run or cannot give one. */
-    default Optional<byte[]> screendump(String desktopId) {
-        return Optional.empty();
-    }
+    Optional<byte[]> screendump(String desktopId);
 
     /** Stops the VM (without its exit callback) and removes the desktop's disk and run directory. */
-    default void discard(Desktop desktop) {
-        stop(desktop.id());
-    }
+    void discard(Desktop desktop);
 }
