@@ -6,29 +6,23 @@ import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.channels.FileLock;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import tools.jackson.databind.JsonNode;
@@ -70,7 +64,6 @@ public final class InstantClones {
     /** Hostname of golden VMs (a clone's agent replaces it). */
     public static final String GOLDEN_NAME = "atrium-golden";
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
 
     private final VmmHost host;
     private final Duration prepareTimeout;
@@ -125,36 +118,8 @@ public final class InstantClones {
         if (Files.isRegularFile(template.directory().resolve(Template.DESCRIPTION))) {
             return template;
         }
-        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(templatesDir(), k -> new ReentrantLock());
-        jvmLock.lock();
-        try {
-            Files.createDirectories(templatesDir());
-            try (FileChannel lockFile = FileChannel.open(templatesDir().resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = lockFile.lock()) {
-                if (Files.isRegularFile(template.directory().resolve(Template.DESCRIPTION))) {
-                    return template;
-                }
-                deleteTree(template.directory());
-                Path tmp = templatesDir().resolve(".tmp-" + key + "-" + ProcessHandle.current().pid());
-                deleteTree(tmp);
-                Files.createDirectories(tmp);
-                long start = System.nanoTime();
-                try {
-                    saveGolden(template, tmp, imageName);
-                    Files.move(tmp, template.directory(), StandardCopyOption.ATOMIC_MOVE);
-                } catch (RuntimeException | IOException e) {
-                    deleteTree(tmp);
-                    throw e;
-                }
-                log.info("prepared template {} for image {} in {} ms", template.directory(), imageName,
-                        (System.nanoTime() - start) / 1_000_000);
-            }
-        } catch (IOException e) {
-            throw new VmmException("cannot prepare template " + template.directory() + ": " + e.getMessage(), e);
-        } finally {
-            jvmLock.unlock();
-        }
+        DirectoryCache.ensure(templatesDir(), key, Template.DESCRIPTION, "instant-clone template for image " + imageName,
+                tmp -> saveGolden(template, tmp, imageName));
         return template;
     }
 
@@ -162,7 +127,7 @@ public final class InstantClones {
         Path disk = tmp.resolve(Template.BASE_DISK);
         Disks.createLinkedClone(host.properties().qemuImgBinary(), template.image().goldenDisk(), disk);
         Path runDir = host.runDir("tpl-" + template.key().substring(template.key().length() - 12));
-        deleteTree(runDir);
+        DirectoryCache.deleteTree(runDir);
         VmSpec spec = VmSpec.builder().name(GOLDEN_NAME).vcpus(template.vcpus()).memoryMb(template.memoryMb())
                 .accel(template.accel()).accelOptions(template.accelOptions())
                 .kernel(template.image().kernel()).initrd(template.image().initrd()).append(template.append())
@@ -203,7 +168,7 @@ public final class InstantClones {
         description.put("preparedAt", java.time.Instant.now().toString());
         Files.writeString(tmp.resolve(Template.DESCRIPTION),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(description) + "\n");
-        deleteTree(runDir);
+        DirectoryCache.deleteTree(runDir);
     }
 
     /** Streams the (paused) VM's state through a unix socket this JVM listens on into {@code target}. */
@@ -421,19 +386,6 @@ public final class InstantClones {
                     .digest(text.getBytes(StandardCharsets.UTF_8)));
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException(e);
-        }
-    }
-
-    private static void deleteTree(Path root) {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            throw new VmmException("cannot delete " + root + ": " + e.getMessage(), e);
         }
     }
 

@@ -1,5 +1,6 @@
 package io.atrium.vmm.image;
 
+import io.atrium.vmm.DirectoryCache;
 import io.atrium.vmm.VmmException;
 import io.atrium.vmm.VmmProperties;
 import java.io.BufferedOutputStream;
@@ -66,7 +67,6 @@ final class ConsoleImageBuilder {
     static final String DATA_DISK_SIZE = "32M";
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
     private static final FileTime EPOCH = FileTime.from(Instant.EPOCH);
 
     private final VmmProperties properties;
@@ -90,37 +90,10 @@ final class ConsoleImageBuilder {
             log.debug("console image {} is cached", hash);
             return image(dir, hash);
         }
-        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(imagesDir, k -> new ReentrantLock());
-        jvmLock.lock();
-        try {
-            Files.createDirectories(imagesDir);
-            try (FileChannel lockFile = FileChannel.open(imagesDir.resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = lockFile.lock()) {
-                if (Files.isRegularFile(dir.resolve("manifest.json"))) {
-                    return image(dir, hash);
-                }
-                removeStaleTemporaries(imagesDir);
-                if (Files.exists(dir)) {
-                    deleteTree(dir);
-                }
-                Path tmp = imagesDir.resolve(".tmp-" + hash + "-" + ProcessHandle.current().pid());
-                long start = System.nanoTime();
-                log.info("building console guest image {} from {} and {}", hash, deb.getFileName(), busybox);
-                try {
-                    build(tmp, hash, deb, busybox, templates);
-                    Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-                } catch (RuntimeException | IOException e) {
-                    deleteTree(tmp);
-                    throw e;
-                }
-                log.info("built console guest image {} in {} ms", dir, (System.nanoTime() - start) / 1_000_000);
-            }
-        } catch (IOException e) {
-            throw new VmmException("cannot build console guest image in " + dir + ": " + e.getMessage(), e);
-        } finally {
-            jvmLock.unlock();
-        }
+        DirectoryCache.ensure(imagesDir, hash, "manifest.json", "console guest image", tmp -> {
+            log.info("building console guest image {} from {} and {}", hash, deb.getFileName(), busybox);
+            build(tmp, hash, deb, busybox, templates);
+        });
         return image(dir, hash);
     }
 
@@ -204,7 +177,7 @@ final class ConsoleImageBuilder {
                 }
                 Files.move(fetched, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
             } finally {
-                deleteTree(tmp);
+                DirectoryCache.deleteTree(tmp);
             }
         } catch (IOException e) {
             throw new VmmException("cannot download " + pkg + " into " + downloads + ": " + e.getMessage(), e);
@@ -380,7 +353,7 @@ final class ConsoleImageBuilder {
                 .split("\n"));
         writeInitramfs(tmp.resolve("initrd.img"), busybox, applets, modules, templates);
         writeDataDisk(tmp, hash, templates.get("README"));
-        deleteTree(pkgRoot);
+        DirectoryCache.deleteTree(pkgRoot);
 
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("image", "console");
@@ -483,29 +456,7 @@ final class ConsoleImageBuilder {
         ImageTools.run(List.of(properties.qemuImgBinary(), "convert", "-q", "-f", "raw", "-O", "qcow2",
                 raw.toString(), tmp.resolve("golden.qcow2").toString()), null, Map.of(), 120);
         Files.delete(raw);
-        deleteTree(content);
-    }
-
-    private static void removeStaleTemporaries(Path imagesDir) throws IOException {
-        try (Stream<Path> entries = Files.list(imagesDir)) {
-            for (Path entry : entries.filter(p -> p.getFileName().toString().startsWith(".tmp-")).toList()) {
-                log.info("removing stale partial image build {}", entry);
-                deleteTree(entry);
-            }
-        }
-    }
-
-    static void deleteTree(Path root) {
-        if (!Files.exists(root, java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
-            return;
-        }
-        try (Stream<Path> paths = Files.walk(root)) {
-            for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(path);
-            }
-        } catch (IOException e) {
-            throw new VmmException("cannot delete " + root + ": " + e.getMessage(), e);
-        }
+        DirectoryCache.deleteTree(content);
     }
 
     private static byte[] utf8(String text) {

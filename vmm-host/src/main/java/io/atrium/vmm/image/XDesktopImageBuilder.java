@@ -1,5 +1,6 @@
 package io.atrium.vmm.image;
 
+import io.atrium.vmm.DirectoryCache;
 import io.atrium.vmm.VmmException;
 import io.atrium.vmm.VmmProperties;
 import java.io.IOException;
@@ -67,7 +68,6 @@ final class XDesktopImageBuilder {
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
-    private static final Map<Path, ReentrantLock> JVM_LOCKS = new ConcurrentHashMap<>();
 
     private final VmmProperties properties;
 
@@ -103,35 +103,10 @@ final class XDesktopImageBuilder {
         ImageTools.require("debootstrap");
         ImageTools.require("mke2fs");
         ImageTools.require(properties.qemuImgBinary());
-        ReentrantLock jvmLock = JVM_LOCKS.computeIfAbsent(imagesDir, k -> new ReentrantLock());
-        jvmLock.lock();
-        try {
-            Files.createDirectories(imagesDir);
-            try (FileChannel lockFile = FileChannel.open(imagesDir.resolve(".lock"),
-                    StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                    FileLock ignored = lockFile.lock()) {
-                if (Files.isRegularFile(dir.resolve("manifest.json"))) {
-                    return image(dir, hash);
-                }
-                ConsoleImageBuilder.deleteTree(dir);
-                Path tmp = imagesDir.resolve(".tmp-" + hash + "-" + ProcessHandle.current().pid());
-                ConsoleImageBuilder.deleteTree(tmp);
-                long start = System.nanoTime();
-                log.info("building x-desktop guest image {} with debootstrap (takes minutes)", hash);
-                try {
-                    build(tmp, hash, templates);
-                    Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
-                } catch (RuntimeException | IOException e) {
-                    ConsoleImageBuilder.deleteTree(tmp);
-                    throw e;
-                }
-                log.info("built x-desktop guest image {} in {} s", dir, (System.nanoTime() - start) / 1_000_000_000);
-            }
-        } catch (IOException e) {
-            throw new VmmException("cannot build x-desktop guest image in " + dir + ": " + e.getMessage(), e);
-        } finally {
-            jvmLock.unlock();
-        }
+        DirectoryCache.ensure(imagesDir, hash, "manifest.json", "x-desktop guest image", tmp -> {
+            log.info("building x-desktop guest image {} with debootstrap (takes minutes)", hash);
+            build(tmp, hash, templates);
+        });
         return image(dir, hash);
     }
 
@@ -180,7 +155,7 @@ final class XDesktopImageBuilder {
         Files.delete(raw);
         String packages = ImageTools.run(List.of("chroot", root.toString(), "dpkg-query", "-W",
                 "-f=${Package}=${Version}\\n"), null, Map.of(), 120);
-        ConsoleImageBuilder.deleteTree(root);
+        DirectoryCache.deleteTree(root);
 
         ObjectNode manifest = JSON.createObjectNode();
         manifest.put("image", GuestImages.X_DESKTOP);
