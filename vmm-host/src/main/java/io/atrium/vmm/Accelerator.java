@@ -1,6 +1,6 @@
 package io.atrium.vmm;
 
-/** Which QEMU accelerator to use. {@link #AUTO} is resolved by {@link AcceleratorProbe}. */
+/** Which QEMU accelerator to use. {@link #AUTO} is resolved by {@code io.atrium.vmm.qemu.AcceleratorProbe}. */
 public enum Accelerator {
     /** KVM when the host has usable hardware KVM, TCG otherwise. */
     AUTO,

@@ -14,12 +14,13 @@ import org.springframework.validation.annotation.Validated;
  *
  * <p>Layout under {@link #dataDir()}: {@code images/<hash>/} (built guest images, see
  * {@code io.atrium.vmm.image.GuestImages}), {@code downloads/} (Debian packages the builder
- * fetched), {@code run/<vm>/} (one run directory per VM: QMP socket, VNC socket, logs, pid file,
- * disk overlay).
+ * fetched), {@code templates/<key>/} (instant-clone templates), {@code run/<vm>/} (one run
+ * directory per VM: QMP socket, VNC socket, logs, pid file, disk overlay; its files are named by
+ * {@code io.atrium.vmm.qemu.RunDir}).
  *
  * @param dataDir root of images, downloads and VM run directories; default
  *     {@code ${user.home}/.local/share/atrium}
- * @param accel requested accelerator, resolved by {@link AcceleratorProbe}; default AUTO
+ * @param accel requested accelerator, resolved by {@code io.atrium.vmm.qemu.AcceleratorProbe}; default AUTO
  * @param qemuBinary QEMU system emulator, name on PATH or absolute path
  * @param qemuImgBinary qemu-img, name on PATH or absolute path
  * @param shutdownTimeout how long a graceful ACPI shutdown may take before QEMU is stopped hard

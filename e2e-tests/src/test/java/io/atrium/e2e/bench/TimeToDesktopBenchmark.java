@@ -10,7 +10,7 @@ import io.atrium.e2e.Browser;
 import io.atrium.e2e.pages.DesktopPage;
 import io.atrium.e2e.pages.LoginPage;
 import io.atrium.e2e.pages.MyDesktopsPage;
-import io.atrium.vmm.VmmHost;
+import io.atrium.vmm.host.VmmHost;
 import io.atrium.web.AtriumApplication;
 import org.springframework.boot.builder.SpringApplicationBuilder;
 import org.springframework.context.ConfigurableApplicationContext;

@@ -5,14 +5,14 @@ import io.atrium.broker.BrokerProperties;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.pool.Pool;
-import io.atrium.vmm.AdoptableVm;
-import io.atrium.vmm.Disks;
-import io.atrium.vmm.Template;
 import io.atrium.vmm.VmmException;
-import io.atrium.vmm.QemuVm;
-import io.atrium.vmm.VmSpec;
-import io.atrium.vmm.VmmHost;
+import io.atrium.vmm.clone.Template;
+import io.atrium.vmm.disk.Disks;
+import io.atrium.vmm.host.VmmHost;
 import io.atrium.vmm.image.GuestImage;
+import io.atrium.vmm.qemu.AdoptableVm;
+import io.atrium.vmm.qemu.QemuVm;
+import io.atrium.vmm.qemu.RunDir;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.stereotype.Component;
@@ -53,7 +53,7 @@ class QemuDesktopMachines implements DesktopMachines {
         GuestImage image = image(pool);
         Path runDir = host.runDir(desktop.name());
         Files.createDirectories(runDir);
-        Path overlay = runDir.resolve(VmmHost.OVERLAY_FILE);
+        Path overlay = RunDir.of(runDir).overlay();
         List<String> gpuArgs = gpus.qemuArgsFor(desktop.id());
         boolean keepDisk = !freshDisk && Files.exists(overlay);
         QemuVm vm;
@@ -191,7 +191,7 @@ class QemuDesktopMachines implements DesktopMachines {
         if (vm == null || !vm.isRunning()) {
             return Optional.empty();
         }
-        Path png = vm.runDir().resolve("screen-" + Thread.currentThread().threadId() + ".png");
+        Path png = vm.layout().screendumpFile();
         try {
             vm.screendump(png);
             return Optional.of(Files.readAllBytes(png));
@@ -211,7 +211,7 @@ class QemuDesktopMachines implements DesktopMachines {
     public void discard(Desktop desktop) {
         stop(desktop.id());
         Path runDir = host.runDir(desktop.name());
-        Disks.delete(runDir.resolve(VmmHost.OVERLAY_FILE));
+        Disks.delete(RunDir.of(runDir).overlay());
         if (Files.isDirectory(runDir)) {
             try (var paths = Files.walk(runDir)) {
                 paths.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());

@@ -1,16 +1,20 @@
 package io.atrium.vmm.gpu;
 
-import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
+import io.atrium.vmm.VmmException;
+import io.atrium.vmm.process.Command;
+import io.atrium.vmm.process.ProcessResult;
+import io.atrium.vmm.process.ProcessRunner;
+import io.atrium.vmm.process.ProcessTimeoutException;
+import io.atrium.vmm.process.ToolNotFoundException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 
-/** {@link CommandRunner} that starts a local process and waits for it with a time limit. */
+/**
+ * {@link CommandRunner} that runs a local process through vmm-host's one process runner
+ * ({@link ProcessRunner}: output read while it runs, killed with what it started at the time limit)
+ * and reports every failure as {@link CommandFailedException}.
+ */
 public final class ProcessCommandRunner implements CommandRunner {
 
     private final Duration timeout;
@@ -32,43 +36,21 @@ public final class ProcessCommandRunner implements CommandRunner {
         if (argv.isEmpty()) {
             throw new IllegalArgumentException("argv must name a program");
         }
-        Process process;
+        ProcessResult result;
         try {
-            process = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.PIPE).start();
-        } catch (IOException e) {
+            result = ProcessRunner.execute(Command.of(argv).withTimeout(timeout));
+        } catch (ToolNotFoundException e) {
             throw new CommandFailedException(argv, -1, "cannot start: " + e.getMessage(), e);
-        }
-        try {
-            process.getOutputStream().close();
-            CompletableFuture<String> stdout = CompletableFuture.supplyAsync(() -> readAll(process.getInputStream()));
-            CompletableFuture<String> stderr = CompletableFuture.supplyAsync(() -> readAll(process.getErrorStream()));
-            if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
-                process.destroyForcibly();
-                throw new CommandFailedException(argv, -1, "timed out after " + timeout);
-            }
-            String out = stdout.join();
-            int exit = process.exitValue();
-            if (exit != 0) {
-                String err = stderr.join().strip();
-                String detail = err.isEmpty() ? out.strip() : err;
-                throw new CommandFailedException(argv, exit, "exit status " + exit + (detail.isEmpty() ? "" : ": " + detail));
-            }
-            return out;
-        } catch (InterruptedException e) {
-            process.destroyForcibly();
-            Thread.currentThread().interrupt();
-            throw new CommandFailedException(argv, -1, "interrupted", e);
-        } catch (IOException e) {
-            process.destroyForcibly();
+        } catch (ProcessTimeoutException e) {
+            throw new CommandFailedException(argv, -1, "timed out after " + timeout, e);
+        } catch (VmmException e) {
             throw new CommandFailedException(argv, -1, e.getMessage(), e);
         }
-    }
-
-    private static String readAll(InputStream in) {
-        try (in) {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        if (!result.succeeded()) {
+            String detail = result.detail();
+            throw new CommandFailedException(argv, result.exitCode(),
+                    "exit status " + result.exitCode() + (detail.isEmpty() ? "" : ": " + detail));
         }
+        return result.stdout();
     }
 }

@@ -1,8 +1,8 @@
 package io.atrium.vmm.image;
 
-import io.atrium.vmm.DirectoryCache;
 import io.atrium.vmm.VmmException;
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.disk.DirectoryCache;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.InputStream;

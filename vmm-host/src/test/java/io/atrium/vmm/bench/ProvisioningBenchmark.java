@@ -1,16 +1,16 @@
 package io.atrium.vmm.bench;
 
-import io.atrium.vmm.AcceleratorProbe;
-import io.atrium.vmm.Disks;
-import io.atrium.vmm.QemuLauncher;
-import io.atrium.vmm.QemuVm;
-import io.atrium.vmm.ResolvedAccelerator;
-import io.atrium.vmm.Template;
-import io.atrium.vmm.VmSpec;
-import io.atrium.vmm.VmmHost;
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.clone.Template;
+import io.atrium.vmm.disk.Disks;
+import io.atrium.vmm.host.VmmHost;
 import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.qemu.AcceleratorProbe;
+import io.atrium.vmm.qemu.QemuLauncher;
+import io.atrium.vmm.qemu.QemuVm;
+import io.atrium.vmm.qemu.ResolvedAccelerator;
+import io.atrium.vmm.qemu.VmSpec;
 import io.atrium.vmm.testing.Frames;
 import io.atrium.vmm.testing.QemuFixture;
 import java.awt.image.BufferedImage;

@@ -7,6 +7,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -67,6 +68,17 @@ class InventoryTest {
                 .satisfies(e -> assertThat(((CommandFailedException) e).exitCode()).isEqualTo(3));
         assertThatThrownBy(() -> runner.run(List.of("/nonexistent/nvidia-smi")))
                 .isInstanceOf(CommandFailedException.class).hasMessageContaining("cannot start");
+    }
+
+    @Test
+    void processRunnerKillsAHungCommandAtItsTimeout() {
+        ProcessCommandRunner runner = new ProcessCommandRunner(Duration.ofSeconds(1));
+        long start = System.nanoTime();
+        assertThatThrownBy(() -> runner.run(List.of("sleep", "30")))
+                .isInstanceOf(CommandFailedException.class)
+                .hasMessageContaining("timed out after PT1S")
+                .satisfies(e -> assertThat(((CommandFailedException) e).exitCode()).isEqualTo(-1));
+        assertThat((System.nanoTime() - start) / 1_000_000).isLessThan(3000);
     }
 
     @Test

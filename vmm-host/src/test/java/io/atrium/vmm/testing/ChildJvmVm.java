@@ -1,11 +1,11 @@
 package io.atrium.vmm.testing;
 
-import io.atrium.vmm.AcceleratorProbe;
-import io.atrium.vmm.QemuLauncher;
-import io.atrium.vmm.QemuVm;
-import io.atrium.vmm.VmmHost;
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.host.VmmHost;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.qemu.AcceleratorProbe;
+import io.atrium.vmm.qemu.QemuLauncher;
+import io.atrium.vmm.qemu.QemuVm;
 import java.nio.file.Path;
 
 /**

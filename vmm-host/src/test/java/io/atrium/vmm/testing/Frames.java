@@ -1,6 +1,6 @@
 package io.atrium.vmm.testing;
 
-import io.atrium.vmm.QemuVm;
+import io.atrium.vmm.qemu.QemuVm;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.io.UncheckedIOException;

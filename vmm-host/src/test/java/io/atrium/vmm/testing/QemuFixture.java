@@ -1,15 +1,15 @@
 package io.atrium.vmm.testing;
 
 import io.atrium.vmm.Accelerator;
-import io.atrium.vmm.AcceleratorProbe;
-import io.atrium.vmm.QemuLauncher;
-import io.atrium.vmm.QemuVm;
-import io.atrium.vmm.ResolvedAccelerator;
-import io.atrium.vmm.VmSpec;
-import io.atrium.vmm.VmmHost;
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.host.VmmHost;
 import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.qemu.AcceleratorProbe;
+import io.atrium.vmm.qemu.QemuLauncher;
+import io.atrium.vmm.qemu.QemuVm;
+import io.atrium.vmm.qemu.ResolvedAccelerator;
+import io.atrium.vmm.qemu.VmSpec;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -192,10 +192,9 @@ public final class QemuFixture implements AfterEachCallback, AfterAllCallback {
     private static void copyLogs(QemuVm vm, Path target) {
         try {
             Files.createDirectories(target);
-            for (String file : List.of("qemu.log", "serial.log", "qemu.args")) {
-                Path source = vm.runDir().resolve(file);
+            for (Path source : vm.layout().logs()) {
                 if (Files.exists(source)) {
-                    Files.copy(source, target.resolve(file), StandardCopyOption.REPLACE_EXISTING);
+                    Files.copy(source, target.resolve(source.getFileName()), StandardCopyOption.REPLACE_EXISTING);
                 }
             }
         } catch (IOException e) {

@@ -1,0 +1,70 @@
+package io.atrium.vmm.clone;
+
+import io.atrium.vmm.image.GuestImage;
+import io.atrium.vmm.qemu.ResolvedAccelerator;
+import io.atrium.vmm.qemu.RunDir;
+import io.atrium.vmm.qemu.VmSpec;
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * A prepared instant-clone template: the saved running state of a golden VM and the disk state at
+ * the same instant. Made by {@link InstantClones#prepare}; lives in
+ * {@code dataDir/templates/<image-hash>-<spec-hash>/}.
+ *
+ * <p>Invariants: {@link #baseDisk()} is mode 0444 and only ever the read-only backing file of
+ * clone overlays, so every clone's overlay starts exactly at the disk state that
+ * {@link #stateFile()} (the guest memory and device state) expects. A template directory is
+ * complete once it exists (built in a temporary directory and renamed into place).
+ *
+ * @param key directory name, {@code <image-hash prefix>-<spec hash prefix>}
+ * @param image the guest image the golden VM booted
+ * @param directory {@code dataDir/templates/<key>}
+ * @param vcpus vCPUs of the golden VM; every clone has the same
+ * @param memoryMb RAM of the golden VM; every clone has the same
+ * @param accel accelerator the state was saved under; clones must use the same
+ * @param accelOptions {@code -accel} properties of the golden VM (e.g. {@code tb-size=64})
+ * @param append kernel command line of the golden VM (clones keep it: the kernel is not re-read)
+ * @param goldenName hostname the golden VM booted with, before clones get their own
+ */
+public record Template(String key, GuestImage image, Path directory, int vcpus, int memoryMb,
+        ResolvedAccelerator accel, String accelOptions, String append, String goldenName) {
+
+    /** File name of the saved state (a QEMU migration stream) in the template directory. */
+    public static final String STATE_FILE = "state";
+    /** File name of the read-only base disk in the template directory. */
+    public static final String BASE_DISK = "disk.qcow2";
+    /** File name of the description, written last. */
+    public static final String DESCRIPTION = "template.json";
+
+    public Template {
+        Objects.requireNonNull(key, "key");
+        Objects.requireNonNull(image, "image");
+        Objects.requireNonNull(directory, "directory");
+        Objects.requireNonNull(accel, "accel");
+        Objects.requireNonNull(accelOptions, "accelOptions");
+        Objects.requireNonNull(append, "append");
+        Objects.requireNonNull(goldenName, "goldenName");
+    }
+
+    /** The saved memory and device state (QEMU migration stream), {@code state}. */
+    public Path stateFile() {
+        return directory.resolve(STATE_FILE);
+    }
+
+    /** The disk at the instant the state was saved, mode 0444, {@code disk.qcow2}. */
+    public Path baseDisk() {
+        return directory.resolve(BASE_DISK);
+    }
+
+    /**
+     * The spec of a clone: the golden VM's machine (same devices, vCPUs, memory, kernel, append)
+     * with its own name, run directory, overlay and MAC, started with {@code -incoming defer}.
+     */
+    public VmSpec cloneSpec(String name, String macAddress, Path runDir) {
+        return VmSpec.builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).accelOptions(accelOptions)
+                .kernel(image.kernel()).initrd(image.initrd()).append(append)
+                .disk(RunDir.of(runDir).overlay()).runDir(runDir).macAddress(macAddress).incoming(true)
+                .build();
+    }
+}

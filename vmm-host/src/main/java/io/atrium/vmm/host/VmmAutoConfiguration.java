@@ -1,0 +1,53 @@
+package io.atrium.vmm.host;
+
+import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.qemu.AcceleratorProbe;
+import io.atrium.vmm.qemu.QemuLauncher;
+import io.atrium.vmm.qemu.ResolvedAccelerator;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.context.annotation.Bean;
+
+/**
+ * Spring Boot auto-configuration of the VMM host: binds {@link VmmProperties} ({@code atrium.vmm.*})
+ * and exposes {@link AcceleratorProbe}, the {@link ResolvedAccelerator}, {@link GuestImages},
+ * {@link QemuLauncher} and the {@link VmmHost} facade. Creating the launcher kills orphaned QEMU
+ * processes (unless {@code atrium.vmm.keep-vms-on-exit}); closing the context kills the VMs.
+ */
+@AutoConfiguration
+@EnableConfigurationProperties(VmmProperties.class)
+public class VmmAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    AcceleratorProbe acceleratorProbe() {
+        return new AcceleratorProbe();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ResolvedAccelerator resolvedAccelerator(AcceleratorProbe probe, VmmProperties properties) {
+        return probe.resolve(properties.accel());
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    GuestImages guestImages(VmmProperties properties) {
+        return new GuestImages(properties);
+    }
+
+    @Bean(destroyMethod = "close")
+    @ConditionalOnMissingBean
+    QemuLauncher qemuLauncher(VmmProperties properties) {
+        return new QemuLauncher(properties);
+    }
+
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean
+    VmmHost vmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
+            QemuLauncher launcher) {
+        return new VmmHost(properties, accelerator, images, launcher);
+    }
+}

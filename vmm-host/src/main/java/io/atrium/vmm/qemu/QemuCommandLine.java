@@ -1,0 +1,87 @@
+package io.atrium.vmm.qemu;
+
+import io.atrium.vmm.VmmProperties;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Pure function from a {@link VmSpec} to QEMU's argv. No I/O.
+ *
+ * <p>Invariants of every command line produced here:
+ * <ul>
+ *   <li>VNC only on the unix socket {@link RunDir#vncSocket()}, never on a TCP port;</li>
+ *   <li>QMP only on the unix socket {@link RunDir#qmpSocket()};</li>
+ *   <li>user-mode networking with {@code restrict=on} (the guest cannot reach the host or outside);</li>
+ *   <li>the seccomp sandbox denies obsolete syscalls, privilege elevation, spawning and resource
+ *       control;</li>
+ *   <li>no default devices and no user config file: the VM has exactly the devices listed;</li>
+ *   <li>the guest agent channel ({@code ttyS1}) is the unix socket {@link RunDir#agentSocket()};</li>
+ *   <li>an instant clone ({@link VmSpec#incoming()}) has exactly the devices of the VM whose state
+ *       it restores: only {@code -incoming defer} is added, and names, paths and MAC may differ.</li>
+ * </ul>
+ */
+final class QemuCommandLine {
+
+    private QemuCommandLine() {
+    }
+
+    /** The argv with {@value VmmProperties#DEFAULT_QEMU} as the binary. */
+    static List<String> build(VmSpec spec) {
+        return build(VmmProperties.DEFAULT_QEMU, spec);
+    }
+
+    /** The argv, starting with {@code qemuBinary}. */
+    static List<String> build(String qemuBinary, VmSpec spec) {
+        Objects.requireNonNull(qemuBinary, "qemuBinary");
+        Objects.requireNonNull(spec, "spec");
+        List<String> args = new ArrayList<>();
+        args.add(qemuBinary);
+        add(args, "-name", spec.name());
+        args.add("-nodefaults");
+        args.add("-no-user-config");
+        add(args, "-machine", "q35");
+        switch (spec.accel().accel()) {
+            case KVM -> {
+                add(args, "-accel", withOptions("kvm", spec.accelOptions()));
+                add(args, "-cpu", "host");
+            }
+            case TCG -> add(args, "-accel", withOptions("tcg", spec.accelOptions()));
+            case AUTO -> throw new IllegalStateException("unresolved accelerator");
+        }
+        add(args, "-smp", Integer.toString(spec.vcpus()));
+        add(args, "-m", spec.memoryMb() + "M");
+        add(args, "-kernel", spec.kernel().toString());
+        add(args, "-initrd", spec.initrd().toString());
+        add(args, "-append", spec.append());
+        if (spec.disk() != null) {
+            add(args, "-drive", "file=" + spec.disk() + ",if=none,id=disk0,format=qcow2,cache=writeback,discard=unmap");
+            add(args, "-device", "virtio-blk-pci,drive=disk0");
+        }
+        add(args, "-netdev", "user,id=net0,restrict=on");
+        add(args, "-device", "virtio-net-pci,netdev=net0,mac=" + spec.macAddress());
+        add(args, "-vga", "std");
+        add(args, "-serial", "file:" + spec.serialLog());
+        add(args, "-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off");
+        add(args, "-serial", "chardev:agent");
+        add(args, "-chardev", "socket,id=qmp,path=" + spec.qmpSocket() + ",server=on,wait=off");
+        add(args, "-mon", "chardev=qmp,mode=control");
+        add(args, "-vnc", "unix:" + spec.vncSocket());
+        add(args, "-pidfile", spec.pidFile().toString());
+        add(args, "-sandbox", "on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny");
+        if (spec.incoming()) {
+            add(args, "-incoming", "defer");
+        }
+        args.addAll(spec.extraArgs());
+        return List.copyOf(args);
+    }
+
+    private static String withOptions(String accel, String options) {
+        return options.isEmpty() ? accel : accel + "," + options;
+    }
+
+    private static void add(List<String> args, String option, String value) {
+        args.add(option);
+        args.add(value);
+    }
+}

@@ -1,0 +1,142 @@
+package io.atrium.vmm.qemu;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Golden tests of the QEMU command line: {@code src/test/resources/golden/<case>.args}, one
+ * argument per line. After an intended change, regenerate with
+ * {@code ./mvnw -o -pl vmm-host test -Dtest=QemuCommandLineTest -Datrium.golden.regenerate=true}
+ * and review the diff.
+ */
+class QemuCommandLineTest {
+
+    private static final Path GOLDEN = Path.of("src/test/resources/golden");
+    private static final Path RUN = Path.of("/var/lib/atrium/run/desk-1");
+    private static final Path IMAGE = Path.of("/var/lib/atrium/images/0123abcd");
+
+    private static VmSpec.Builder console() {
+        return VmSpec.builder()
+                .name("desk-1")
+                .kernel(IMAGE.resolve("vmlinuz"))
+                .initrd(IMAGE.resolve("initrd.img"))
+                .append("console=ttyS0,115200 console=tty0 quiet loglevel=3 atrium.hostname=desk-1")
+                .disk(RUN.resolve("disk.qcow2"))
+                .runDir(RUN)
+                .macAddress("52:54:00:12:34:56");
+    }
+
+    @Test
+    void tcgConsole() throws IOException {
+        assertGolden("tcg-console", QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("test")).build()));
+    }
+
+    @Test
+    void kvmConsole() throws IOException {
+        assertGolden("kvm-console", QemuCommandLine.build(console().accel(ResolvedAccelerator.kvm("test"))
+                .vcpus(2).memoryMb(1024).build()));
+    }
+
+    @Test
+    void tcgWithoutDiskWithExtraDeviceAndCustomBinary() throws IOException {
+        assertGolden("tcg-nodisk-extra", QemuCommandLine.build("/opt/qemu/bin/qemu-system-x86_64",
+                console().accel(ResolvedAccelerator.tcg("test")).disk(null)
+                        .extraArgs(List.of("-device", "virtio-rng-pci")).build()));
+    }
+
+    @Test
+    void tcgInstantCloneRestore() throws IOException {
+        assertGolden("tcg-instant-clone", QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("test"))
+                .append("console=ttyS0,115200 console=tty0 quiet loglevel=3 atrium.hostname=atrium-golden")
+                .incoming(true).build()));
+    }
+
+    @Test
+    void tcgXDesktop() throws IOException {
+        assertGolden("tcg-x-desktop", QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("test"))
+                .append("root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0"
+                        + " quiet loglevel=3 atrium.hostname=desk-1")
+                .memoryMb(256).accelOptions("tb-size=64").build()));
+    }
+
+    @Test
+    void incomingOnlyAddsIncomingDefer() {
+        List<String> booted = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());
+        List<String> restored = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).incoming(true).build());
+        assertThat(restored.subList(0, booted.size())).isEqualTo(booted);
+        assertThat(restored.subList(booted.size(), restored.size())).containsExactly("-incoming", "defer");
+    }
+
+    @Test
+    void invariantsHoldForEveryCase() {
+        for (ResolvedAccelerator accel : List.of(ResolvedAccelerator.tcg("t"), ResolvedAccelerator.kvm("t"))) {
+            List<String> args = QemuCommandLine.build(console().accel(accel).build());
+            assertThat(args.get(args.indexOf("-vnc") + 1)).isEqualTo("unix:" + RUN.resolve("vnc/vnc.sock"));
+            assertThat(args).filteredOn(a -> a.equals("-vnc")).hasSize(1);
+            assertThat(args).contains("-nodefaults", "-no-user-config")
+                    .contains("user,id=net0,restrict=on")
+                    .contains("socket,id=agent,path=" + RUN.resolve("agent.sock") + ",server=on,wait=off")
+                    .contains("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
+                    .doesNotContain("-runas", "-daemonize");
+            assertThat(args.contains("host")).isEqualTo(accel.isKvm());
+        }
+    }
+
+    static void assertGolden(String name, List<String> actual) throws IOException {
+        Path file = GOLDEN.resolve(name + ".args");
+        if (Boolean.getBoolean("atrium.golden.regenerate")) {
+            Files.createDirectories(GOLDEN);
+            Files.write(file, actual, StandardCharsets.UTF_8);
+            System.out.println("regenerated " + file.toAbsolutePath());
+            return;
+        }
+        if (!Files.exists(file)) {
+            fail("golden file " + file.toAbsolutePath() + " is missing; run with -Datrium.golden.regenerate=true");
+        }
+        List<String> expected = Files.readAllLines(file, StandardCharsets.UTF_8);
+        if (!expected.equals(actual)) {
+            fail("QEMU command line differs from " + file + " (- golden, + actual; regenerate with "
+                    + "-Datrium.golden.regenerate=true if intended):\n" + diff(expected, actual));
+        }
+    }
+
+    /** A minimal line diff (longest common subsequence). */
+    static String diff(List<String> expected, List<String> actual) {
+        int n = expected.size();
+        int m = actual.size();
+        int[][] lcs = new int[n + 1][m + 1];
+        for (int i = n - 1; i >= 0; i--) {
+            for (int j = m - 1; j >= 0; j--) {
+                lcs[i][j] = expected.get(i).equals(actual.get(j)) ? lcs[i + 1][j + 1] + 1
+                        : Math.max(lcs[i + 1][j], lcs[i][j + 1]);
+            }
+        }
+        List<String> out = new ArrayList<>();
+        int i = 0;
+        int j = 0;
+        while (i < n || j < m) {
+            if (i < n && j < m && expected.get(i).equals(actual.get(j))) {
+                out.add("  " + expected.get(i++));
+                j++;
+            } else if (i < n && (j == m || lcs[i + 1][j] >= lcs[i][j + 1])) {
+                out.add("- " + expected.get(i++));
+            } else {
+                out.add("+ " + actual.get(j++));
+            }
+        }
+        return String.join("\n", out);
+    }
+
+    @Test
+    void diffShowsChangedLines() {
+        assertThat(diff(List.of("a", "b", "c"), List.of("a", "x", "c"))).isEqualTo("  a\n- b\n+ x\n  c");
+    }
+}
