@@ -60,6 +60,9 @@ class PowerActions {
 
     /** Shuts a READY (or FAILED) desktop's VM down gracefully; it stays STOPPED until started. */
     void shutdown(Desktop d, Duration timeout) {
+        if (!current(d).canBecome(DesktopState.STOPPED)) {
+            throw cannotStop(d); // at once, without waiting for the desktop's lease
+        }
         // The lease first, so that no start of this desktop can slip in before the shutdown runs.
         Leases.Lease lease = workers.holdDesktop(d.id(), BUSY_WAIT, "Desktop " + d.name());
         boolean stopped;
@@ -72,10 +75,7 @@ class PowerActions {
         }
         if (!stopped) {
             workers.release(lease);
-            DesktopState now = current(d);
-            throw new IllegalTransitionException(now, DesktopState.STOPPED, now.isAssigned()
-                    ? "Desktop " + d.name() + " is in use (" + now + "); log its user off before shutting it down"
-                    : "Desktop " + d.name() + " cannot go from " + now + " to STOPPED");
+            throw cannotStop(d);
         }
         workers.runHolding(lease, () -> {
             try {
@@ -142,6 +142,13 @@ class PowerActions {
         gone.add(Leases.pool(pool.id()));
         leases.forget(gone);
         log.info("pool {} deleted with {} desktop(s)", pool.name(), deleted.size());
+    }
+
+    private IllegalTransitionException cannotStop(Desktop d) {
+        DesktopState now = current(d);
+        return new IllegalTransitionException(now, DesktopState.STOPPED, now.isAssigned()
+                ? "Desktop " + d.name() + " is in use (" + now + "); log its user off before shutting it down"
+                : "Desktop " + d.name() + " cannot go from " + now + " to STOPPED");
     }
 
     private IllegalTransitionException notResettable(Desktop d) {

@@ -92,7 +92,7 @@ public class ConsoleGatewayConfig {
     }
 
     /** The relay opens unix sockets on this machine only (yet): the path of a {@code unix:} endpoint. */
-    static java.nio.file.Path unixSocket(io.atrium.vmm.api.ConsoleEndpoint console) {
+    static java.nio.file.Path unixSocket(io.atrium.vmm.api.ConsoleEndpoint console) throws GatewayException {
         if (!console.address().startsWith(io.atrium.vmm.api.ConsoleEndpoint.UNIX)) {
             throw new GatewayException(GatewayStatus.SERVER_ERROR, "unsupported console address");
         }
