@@ -2,7 +2,6 @@ package io.atrium.broker.desktop;
 
 import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.pool.PoolRepository;
-import io.atrium.vmm.api.MachineException;
 import io.atrium.vmm.api.MachineHost;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,6 +9,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.transaction.PlatformTransactionManager;
 import org.springframework.transaction.support.TransactionTemplate;
 
+import java.time.Duration;
 import java.util.Collection;
 
 import static io.atrium.broker.desktop.DesktopRepository.UserChange.CLEAR;
@@ -73,21 +73,26 @@ class DesktopRows {
         });
     }
 
-    /** Stops the desktop's machine and removes its disk and files on the host. */
+    /**
+     * Stops the desktop's machine and removes its disk and files on the host: here if no other task of the desktop
+     * runs (a start finishing), otherwise on a worker right after it, so that calls for one machine never overlap.
+     */
     void discard(Desktop d) {
-        try {
-            machines.discard(d.name());
-        } catch (MachineException | IllegalStateException e) {
-            log.warn("desktop {}: could not discard its machine: {}", d.name(), e.getMessage());
+        if (!workers.tryForDesktop(d.id(), () -> discardMachine(d))) {
+            discardLater(d);
         }
     }
 
-    /** {@link #discard} on the provisioner's threads (or here, if they do not run). */
+    /** {@link #discard} on the provisioner's threads, holding the desktop's lease. */
     void discardLater(Desktop d) {
-        if (workers.isRunning()) {
-            workers.execute(() -> discard(d));
-        } else {
-            discard(d);
+        workers.forDesktop(d.id(), Duration.ZERO, () -> discardMachine(d));
+    }
+
+    private void discardMachine(Desktop d) {
+        try {
+            machines.discard(d.name());
+        } catch (RuntimeException e) {
+            log.warn("desktop {}: could not discard its machine: {}", d.name(), e.getMessage());
         }
     }
 }

@@ -103,6 +103,11 @@ class ProvisionerWorkers {
         }, delay);
     }
 
+    /** Runs {@code task} right here holding the desktop's lease; false (and not run) if another task holds it. */
+    boolean tryForDesktop(String desktopId, Runnable task) {
+        return runLeased(Leases.desktop(desktopId), task);
+    }
+
     /**
      * Runs {@code task} holding the pool's lease: right here if it is free, otherwise later on a worker (so a
      * reconcile asked for while another one runs still happens, after it).

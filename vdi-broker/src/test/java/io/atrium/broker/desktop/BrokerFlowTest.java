@@ -183,6 +183,8 @@ class BrokerFlowTest {
             assertThat(now.assignedUser()).isEqualTo("alice");
         });
         assertThat(machines.freshDisks.get()).as("the personal disk is kept").isEqualTo(fresh);
+        assertThat(machines.specs).filteredOn(s -> s.name().equals(d.name())).isNotEmpty()
+                .allSatisfy(s -> assertThat(s.disk()).isEqualTo(io.atrium.vmm.api.MachineSpec.DiskPolicy.KEEP));
         assertThat(as("alice", () -> tickets.issue(d.id())).desktopId()).isEqualTo(d.id());
     }
 
@@ -194,6 +196,13 @@ class BrokerFlowTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> repo.findById(d.id()).orElseThrow().state() == DesktopState.READY);
         assertThat(machines.freshDisks.get()).isEqualTo(fresh + 1);
         assertThat(repo.findById(d.id()).orElseThrow().assignedUser()).isNull();
+        // the machine as the broker described it to the host: the desktop's name, MAC and pool spec, a fresh disk
+        assertThat(machines.specs).filteredOn(s -> s.name().equals(d.name())).last().satisfies(s -> {
+            assertThat(s.mac()).isEqualTo(d.mac());
+            assertThat(s.disk()).isEqualTo(io.atrium.vmm.api.MachineSpec.DiskPolicy.FRESH);
+            assertThat(s.boot()).isEqualTo(io.atrium.vmm.api.MachineSpec.BootMode.INSTANT_CLONE_PREFERRED);
+            assertThat(s.gpu()).isEmpty();
+        });
     }
 
     @Test

@@ -204,7 +204,7 @@ class LocalMachineHostIntegrationTest {
     }
 
     @Test
-    void badSpecsAndCallsAreTypedErrors() {
+    void badSpecsAndCallsAreTypedErrors() throws IOException {
         VmmHost vmm = fixture.vmmHost(fixture.newDataDir(), false);
         LocalMachineHost host = fixture.machineHost(vmm);
         MachineSpec ok = spec("err-1", "52:54:00:0a:00:06", DiskPolicy.FRESH, BootMode.INSTANT_CLONE_PREFERRED);
@@ -223,6 +223,10 @@ class LocalMachineHostIntegrationTest {
             assertThat(e.getMessage()).contains("err-1");
         });
         assertThat(host.find("err-1")).isEmpty();
+        // the GPU arguments went onto QEMU's command line of a cold boot, with at least the image's memory
+        List<String> argv = Files.readAllLines(vmm.runDir("err-1").resolve("qemu.args"));
+        assertThat(argv).contains("vfio-pci,host=0000:ff:1f.7").doesNotContain("-incoming");
+        assertThat(argv.get(argv.indexOf("-m") + 1)).isEqualTo("256M");
         assertKind(() -> host.reset("err-1"), MachineException.Kind.NOT_RUNNING);
         assertThat(host.shutdown("err-1", Duration.ofSeconds(1))).isEqualTo(ShutdownOutcome.ALREADY_STOPPED);
         assertThat(host.screendump("err-1")).isEmpty();
