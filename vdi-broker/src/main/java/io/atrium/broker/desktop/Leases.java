@@ -10,6 +10,9 @@ import org.springframework.context.SmartLifecycle;
 import org.springframework.dao.DuplicateKeyException;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.stereotype.Component;
+import org.springframework.transaction.PlatformTransactionManager;
+import org.springframework.transaction.TransactionDefinition;
+import org.springframework.transaction.support.TransactionTemplate;
 
 import java.sql.Timestamp;
 import java.time.Duration;
@@ -34,7 +37,8 @@ import java.util.concurrent.TimeUnit;
  * task runs. At start-up this broker takes back its own leases at once (they are from its previous run: none of its
  * tasks runs yet); leases of other owners are respected until they expire.
  *
- * <p>Must not be called inside a transaction: each call is its own statement.
+ * <p>Each statement runs in its own transaction ({@code REQUIRES_NEW}), also when a caller has one open: a lease
+ * must be visible to other brokers at once and must not be rolled back with the caller's work.
  */
 @Component
 class Leases implements SmartLifecycle {
@@ -50,13 +54,16 @@ class Leases implements SmartLifecycle {
     }
 
     private final JdbcClient jdbc;
+    private final TransactionTemplate own;
     private final String owner;
     private final Duration ttl;
     private final Map<String, Lease> held = new ConcurrentHashMap<>();
     private volatile ScheduledExecutorService renewer;
 
-    Leases(JdbcClient jdbc, BrokerNode node, BrokerProperties props) {
+    Leases(JdbcClient jdbc, PlatformTransactionManager transactions, BrokerNode node, BrokerProperties props) {
         this.jdbc = jdbc;
+        this.own = new TransactionTemplate(transactions);
+        this.own.setPropagationBehavior(TransactionDefinition.PROPAGATION_REQUIRES_NEW);
         this.owner = node.id();
         this.ttl = props.leaseTtl();
     }
@@ -76,19 +83,19 @@ class Leases implements SmartLifecycle {
 
     /** Takes the lease if it is free or expired; empty if someone holds it. */
     Optional<Lease> tryAcquire(String name) {
-        int won = jdbc.sql("update lease set owner = ?, expires_at = " + EXPIRY + ", fence = fence + 1"
-                        + " where name = ? and (owner is null or expires_at is null or expires_at < current_timestamp)")
-                .params(owner, ttl.toMillis(), name).update();
+        int won = update("update lease set owner = ?, expires_at = " + EXPIRY + ", fence = fence + 1"
+                + " where name = ? and (owner is null or expires_at is null or expires_at < current_timestamp)",
+                owner, ttl.toMillis(), name);
         if (won == 0) {
             try {
-                jdbc.sql("insert into lease (name, owner, expires_at, fence) values (?, ?, " + EXPIRY + ", 1)")
-                        .params(name, owner, ttl.toMillis()).update();
+                update("insert into lease (name, owner, expires_at, fence) values (?, ?, " + EXPIRY + ", 1)",
+                        name, owner, ttl.toMillis());
             } catch (DuplicateKeyException taken) {
                 return Optional.empty();
             }
         }
-        long fence = jdbc.sql("select fence from lease where name = ? and owner = ?").params(name, owner)
-                .query(Long.class).single();
+        long fence = own.execute(s -> jdbc.sql("select fence from lease where name = ? and owner = ?")
+                .params(name, owner).query(Long.class).single());
         Lease lease = new Lease(name, owner, fence);
         held.put(name, lease);
         return Optional.of(lease);
@@ -122,8 +129,8 @@ class Leases implements SmartLifecycle {
     /** Lets go of the lease; a no-op if it expired and someone else took it meanwhile. */
     void release(Lease lease) {
         boolean wasHeld = held.remove(lease.name(), lease);
-        int n = jdbc.sql("update lease set owner = null, expires_at = null where name = ? and owner = ? and fence = ?")
-                .params(lease.name(), lease.owner(), lease.fence()).update();
+        int n = update("update lease set owner = null, expires_at = null where name = ? and owner = ? and fence = ?",
+                lease.name(), lease.owner(), lease.fence());
         if (n == 0 && wasHeld) {
             log.warn("lease {} (fence {}) was lost before it was released", lease.name(), lease.fence());
         }
@@ -131,15 +138,15 @@ class Leases implements SmartLifecycle {
 
     /** Extends the lease by the TTL from now (database time); false if it was lost (expired and taken over). */
     boolean renew(Lease lease) {
-        return jdbc.sql("update lease set expires_at = " + EXPIRY + " where name = ? and owner = ? and fence = ?")
-                .params(ttl.toMillis(), lease.name(), lease.owner(), lease.fence()).update() == 1;
+        return update("update lease set expires_at = " + EXPIRY + " where name = ? and owner = ? and fence = ?",
+                ttl.toMillis(), lease.name(), lease.owner(), lease.fence()) == 1;
     }
 
     /** Removes the rows of leases whose desktop or pool is gone. */
     void forget(Collection<String> names) {
         for (String name : names) {
             held.remove(name);
-            jdbc.sql("delete from lease where name = ?").param(name).update();
+            update("delete from lease where name = ?", name);
         }
     }
 
@@ -150,6 +157,11 @@ class Leases implements SmartLifecycle {
                     return new State(rs.getString("name"), rs.getString("owner"),
                             expires == null ? null : expires.toInstant(), rs.getLong("fence"));
                 }).optional();
+    }
+
+    private int update(String sql, Object... params) {
+        Integer n = own.execute(s -> jdbc.sql(sql).params(params).update());
+        return n == null ? 0 : n;
     }
 
     private void renewHeld() {
@@ -168,7 +180,7 @@ class Leases implements SmartLifecycle {
 
     @Override
     public void start() {
-        int mine = jdbc.sql("update lease set owner = null, expires_at = null where owner = ?").param(owner).update();
+        int mine = update("update lease set owner = null, expires_at = null where owner = ?", owner);
         if (mine > 0) {
             log.info("took back {} lease(s) of this broker ({}) from before its restart", mine, owner);
         }
