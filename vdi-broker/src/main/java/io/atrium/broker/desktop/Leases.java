@@ -88,10 +88,13 @@ class Leases implements SmartLifecycle {
                 owner, ttl.toMillis(), name);
         if (won == 0) {
             try {
-                update("insert into lease (name, owner, expires_at, fence) values (?, ?, " + EXPIRY + ", 1)",
-                        name, owner, ttl.toMillis());
-            } catch (DuplicateKeyException taken) {
-                return Optional.empty();
+                won = update("insert into lease (name, owner, expires_at, fence) select ?, ?, " + EXPIRY + ", 1"
+                        + " where not exists (select 1 from lease where name = ?)", name, owner, ttl.toMillis(), name);
+            } catch (DuplicateKeyException raced) {
+                return Optional.empty(); // another broker made the row at the same moment
+            }
+            if (won == 0) {
+                return Optional.empty(); // held
             }
         }
         long fence = own.execute(s -> jdbc.sql("select fence from lease where name = ? and owner = ?")

@@ -83,6 +83,29 @@ class LeasesTest {
     }
 
     @Test
+    void ofManyRacingTasksExactlyOneGetsTheLease() throws Exception {
+        for (int round = 0; round < 5; round++) {
+            String name = name();
+            java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+            java.util.List<java.util.concurrent.Future<java.util.Optional<Leases.Lease>>> tries = new java.util.ArrayList<>();
+            try (var threads = java.util.concurrent.Executors.newFixedThreadPool(8)) {
+                for (int i = 0; i < 8; i++) {
+                    tries.add(threads.submit(() -> {
+                        go.await();
+                        return leases.tryAcquire(name);
+                    }));
+                }
+                go.countDown();
+                long won = 0;
+                for (var t : tries) {
+                    won += t.get().isPresent() ? 1 : 0;
+                }
+                assertThat(won).as("round %d", round).isEqualTo(1);
+            }
+        }
+    }
+
+    @Test
     void anotherOwnersLeaseBlocksUntilItExpiresAndIsThenTakenOver() {
         String name = name();
         heldByOther(name, 7, 3600);
