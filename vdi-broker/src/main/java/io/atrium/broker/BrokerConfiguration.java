@@ -1,5 +1,6 @@
 package io.atrium.broker;
 
+import org.slf4j.LoggerFactory;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
@@ -16,5 +17,14 @@ public class BrokerConfiguration {
     @ConditionalOnMissingBean
     Clock clock() {
         return Clock.systemUTC();
+    }
+
+    /** This broker's node id, the owner of its leases ({@link BrokerNode}). */
+    @Bean
+    @ConditionalOnMissingBean
+    BrokerNode brokerNode(BrokerProperties properties) {
+        BrokerNode node = BrokerNode.of(properties);
+        LoggerFactory.getLogger(BrokerConfiguration.class).info("broker node id {}", node.id());
+        return node;
     }
 }

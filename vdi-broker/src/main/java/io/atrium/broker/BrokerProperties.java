@@ -10,6 +10,7 @@ import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 
@@ -20,6 +21,14 @@ import java.util.List;
  * @param recoverDelay pause before a failed desktop is provisioned again
  * @param instantClones start pooled desktops from a saved running template instead of booting them
  * @param demo         the demo pool created at start-up when enabled
+ * @param nodeId       this broker's id, the owner of its leases: a short label ({@code [a-z0-9]}, inner {@code -},
+ *                     at most 63 characters); empty (the default) for the id kept in {@code dataDir/broker-node-id}
+ *                     (made once, so the same install keeps its id across restarts). Two brokers that run at the same
+ *                     time must have different ids.
+ * @param dataDir      where the broker keeps its own files (the node id); default
+ *                     {@code ${user.home}/.local/share/atrium}
+ * @param leaseTtl     how long a lease lasts unless its holder renews it (every third of it); a lease of a broker
+ *                     that died is taken over after this; at least 3 seconds
  */
 @Validated
 @ConfigurationProperties("atrium.broker")
@@ -27,7 +36,26 @@ public record BrokerProperties(
         @NotNull @DefaultValue("30s") Duration ticketTtl,
         @NotNull @DefaultValue("2s") Duration recoverDelay,
         @DefaultValue("true") boolean instantClones,
-        @Valid @NotNull @DefaultValue Demo demo) {
+        @Valid @NotNull @DefaultValue Demo demo,
+        @DefaultValue("") String nodeId,
+        Path dataDir,
+        @NotNull @DefaultValue("60s") Duration leaseTtl) {
+
+    public BrokerProperties {
+        nodeId = nodeId == null ? "" : nodeId.strip();
+        dataDir = (dataDir == null ? Path.of(System.getProperty("user.home"), ".local", "share", "atrium") : dataDir)
+                .toAbsolutePath().normalize();
+    }
+
+    @AssertTrue(message = "atrium.broker.node-id must be empty or a short label: [a-z0-9] and inner '-', at most 63")
+    public boolean isNodeIdValid() {
+        return nodeId.isEmpty() || BrokerNode.isNodeId(nodeId);
+    }
+
+    @AssertTrue(message = "atrium.broker.lease-ttl must be at least 3s")
+    public boolean isLeaseTtlValid() {
+        return leaseTtl != null && leaseTtl.compareTo(Duration.ofSeconds(3)) >= 0;
+    }
 
     @AssertTrue(message = "atrium.broker.ticket-ttl must be between 1s and 30s")
     public boolean isTicketTtlValid() {

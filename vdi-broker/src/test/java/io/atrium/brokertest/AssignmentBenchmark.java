@@ -2,7 +2,7 @@ package io.atrium.brokertest;
 
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerTestApplication;
-import io.atrium.broker.FakeDesktopMachines;
+import io.atrium.broker.FakeMachineHost;
 import io.atrium.broker.TestDatabase;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.desktop.DesktopState;
@@ -47,8 +47,8 @@ public final class AssignmentBenchmark {
     static class FakeVms {
         @Bean
         @Primary
-        FakeDesktopMachines machines() {
-            return new FakeDesktopMachines();
+        FakeMachineHost machines() {
+            return new FakeMachineHost();
         }
     }
 

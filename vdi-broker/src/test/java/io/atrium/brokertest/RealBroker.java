@@ -12,7 +12,7 @@ import org.springframework.context.annotation.FilterType;
 import org.springframework.security.config.annotation.method.configuration.EnableMethodSecurity;
 
 /**
- * The broker as in production, with the real QemuDesktopMachines (the other tests' fake edges, all
+ * The broker as in production, with the real LocalMachineHost of vmm-host (the other tests' fake edges, all
  * {@code @TestConfiguration}, are left out) and guest images from the shared test cache (built once, reused).
  * Outside {@code io.atrium.broker} so that BrokerTestApplication's scan does not pick it up.
  */

@@ -5,6 +5,7 @@ import jakarta.validation.constraints.NotNull;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
+import java.util.regex.Pattern;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.boot.context.properties.bind.DefaultValue;
 import org.springframework.validation.annotation.Validated;
@@ -28,6 +29,9 @@ import org.springframework.validation.annotation.Validated;
  * @param startTimeout how long QEMU may take to open its QMP socket after being spawned
  * @param keepVmsOnExit if true, VMs survive the JVM (no parent-death signal, no kill on exit, no
  *     orphan kill at startup) so a restarted broker can re-adopt them
+ * @param hostId this host's id as brokers and gateways see it (in {@code MachineInfo} and
+ *     {@code ConsoleEndpoint}): a short label, {@code [a-z0-9]} and inner {@code -}, at most 32 characters;
+ *     default {@code local}
  */
 @ConfigurationProperties("atrium.vmm")
 @Validated
@@ -39,10 +43,13 @@ public record VmmProperties(
         @NotNull @DefaultValue("15s") Duration shutdownTimeout,
         @NotNull @DefaultValue("5s") Duration qmpTimeout,
         @NotNull @DefaultValue("20s") Duration startTimeout,
-        @DefaultValue("false") boolean keepVmsOnExit) {
+        @DefaultValue("false") boolean keepVmsOnExit,
+        @DefaultValue(VmmProperties.DEFAULT_HOST_ID) String hostId) {
 
     public static final String DEFAULT_QEMU = "qemu-system-x86_64";
     public static final String DEFAULT_QEMU_IMG = "qemu-img";
+    public static final String DEFAULT_HOST_ID = "local";
+    private static final Pattern HOST_ID = Pattern.compile("[a-z0-9]([a-z0-9-]{0,30}[a-z0-9])?");
 
     public VmmProperties {
         dataDir = (dataDir == null ? defaultDataDir() : dataDir).toAbsolutePath().normalize();
@@ -52,13 +59,23 @@ public record VmmProperties(
         shutdownTimeout = positive(shutdownTimeout, Duration.ofSeconds(15), "shutdownTimeout");
         qmpTimeout = positive(qmpTimeout, Duration.ofSeconds(5), "qmpTimeout");
         startTimeout = positive(startTimeout, Duration.ofSeconds(20), "startTimeout");
+        hostId = hostId == null ? DEFAULT_HOST_ID : hostId;
+        if (!isHostId(hostId)) {
+            throw new IllegalArgumentException("atrium.vmm.host-id must be a short label ([a-z0-9] and inner '-', "
+                    + "at most 32 characters), got '" + hostId + "'");
+        }
+    }
+
+    /** Whether {@code value} is a valid {@link #hostId()}. */
+    public static boolean isHostId(String value) {
+        return value != null && HOST_ID.matcher(value).matches();
     }
 
     /** All defaults, with the given data directory (for tests and non-Spring use). */
     public static VmmProperties defaults(Path dataDir) {
         Objects.requireNonNull(dataDir, "dataDir");
         return new VmmProperties(dataDir, Accelerator.AUTO, DEFAULT_QEMU, DEFAULT_QEMU_IMG,
-                Duration.ofSeconds(15), Duration.ofSeconds(5), Duration.ofSeconds(20), false);
+                Duration.ofSeconds(15), Duration.ofSeconds(5), Duration.ofSeconds(20), false, DEFAULT_HOST_ID);
     }
 
     /** {@code ${user.home}/.local/share/atrium}. */
@@ -83,17 +100,22 @@ public record VmmProperties(
 
     public VmmProperties withAccel(Accelerator value) {
         return new VmmProperties(dataDir, value, qemuBinary, qemuImgBinary, shutdownTimeout, qmpTimeout,
-                startTimeout, keepVmsOnExit);
+                startTimeout, keepVmsOnExit, hostId);
     }
 
     public VmmProperties withKeepVmsOnExit(boolean value) {
         return new VmmProperties(dataDir, accel, qemuBinary, qemuImgBinary, shutdownTimeout, qmpTimeout,
-                startTimeout, value);
+                startTimeout, value, hostId);
     }
 
     public VmmProperties withShutdownTimeout(Duration value) {
         return new VmmProperties(dataDir, accel, qemuBinary, qemuImgBinary, value, qmpTimeout,
-                startTimeout, keepVmsOnExit);
+                startTimeout, keepVmsOnExit, hostId);
+    }
+
+    public VmmProperties withHostId(String value) {
+        return new VmmProperties(dataDir, accel, qemuBinary, qemuImgBinary, shutdownTimeout, qmpTimeout,
+                startTimeout, keepVmsOnExit, value);
     }
 
     private static Duration positive(Duration value, Duration fallback, String name) {

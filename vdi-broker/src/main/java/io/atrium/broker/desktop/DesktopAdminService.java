@@ -3,6 +3,7 @@ package io.atrium.broker.desktop;
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolRepository;
+import io.atrium.vmm.api.MachineHost;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.security.access.prepost.PreAuthorize;
@@ -16,7 +17,7 @@ import java.util.Optional;
  * What administrators do with desktops: list a pool's desktops with their states, and the power actions start,
  * shutdown, reset, refresh, delete, plus log off and screen thumbnails. Every method checks {@code ROLE_ADMIN}
  * itself. An action the desktop's state does not allow is an {@link IllegalTransitionException} (409), never a
- * silent no-op; VM work runs on the provisioner's threads, so calls return at once.
+ * silent no-op; VM work that takes long runs on the provisioner's threads, so calls return at once.
  */
 @Service
 public class DesktopAdminService {
@@ -26,14 +27,18 @@ public class DesktopAdminService {
 
     private final DesktopRepository desktops;
     private final PoolRepository pools;
-    private final DesktopProvisioner provisioner;
+    private final PowerActions power;
+    private final DesktopRefresh refresh;
+    private final MachineHost machines;
     private final DesktopService desktopService;
 
-    DesktopAdminService(DesktopRepository desktops, PoolRepository pools, DesktopProvisioner provisioner,
-                        DesktopService desktopService) {
+    DesktopAdminService(DesktopRepository desktops, PoolRepository pools, PowerActions power, DesktopRefresh refresh,
+                        MachineHost machines, DesktopService desktopService) {
         this.desktops = desktops;
         this.pools = pools;
-        this.provisioner = provisioner;
+        this.power = power;
+        this.refresh = refresh;
+        this.machines = machines;
         this.desktopService = desktopService;
     }
 
@@ -82,7 +87,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop start(String desktopId) {
         Desktop d = live(desktopId);
-        provisioner.adminStart(d);
+        power.start(d);
         log.info("admin started desktop {}", d.name());
         return live(desktopId);
     }
@@ -91,7 +96,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop shutdown(String desktopId) {
         Desktop d = live(desktopId);
-        provisioner.adminShutdown(d, SHUTDOWN_TIMEOUT);
+        power.shutdown(d, SHUTDOWN_TIMEOUT);
         log.info("admin shut down desktop {}", d.name());
         return live(desktopId);
     }
@@ -100,7 +105,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop reset(String desktopId) {
         Desktop d = live(desktopId);
-        provisioner.adminReset(d);
+        power.reset(d);
         log.info("admin reset desktop {}", d.name());
         return d;
     }
@@ -109,7 +114,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop refresh(String desktopId) {
         Desktop d = live(desktopId);
-        provisioner.adminRefresh(d);
+        refresh.adminRefresh(d);
         log.info("admin refreshed desktop {}", d.name());
         return live(desktopId);
     }
@@ -121,7 +126,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public void delete(String desktopId, boolean force) {
         Desktop d = live(desktopId);
-        provisioner.adminDelete(d, force);
+        power.delete(d, force);
         log.info("admin deleted desktop {}{}", d.name(), force ? " (forced)" : "");
     }
 
@@ -139,7 +144,7 @@ public class DesktopAdminService {
     /** The desktop's screen as PNG, when its VM runs; NOT_FOUND if the desktop does not exist. */
     @PreAuthorize("hasRole('ADMIN')")
     public Optional<byte[]> screendump(String desktopId) {
-        return provisioner.screendump(live(desktopId).id());
+        return machines.screendump(live(desktopId).name());
     }
 
     /**
@@ -148,7 +153,7 @@ public class DesktopAdminService {
      */
     @PreAuthorize("hasRole('ADMIN')")
     public void deletePool(String poolId, boolean force) {
-        provisioner.deletePool(pool(poolId), force);
+        power.deletePool(pool(poolId), force);
     }
 
     private PoolStatus statusOf(Pool p) {

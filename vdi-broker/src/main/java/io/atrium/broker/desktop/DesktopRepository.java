@@ -14,6 +14,10 @@ import java.util.Optional;
 /**
  * Desktops in the database. State changes are conditional updates ("compare and set" on the
  * current state), which is what makes assignment safe under concurrency without locks.
+ *
+ * <p>Every state change goes through {@link #transition} (or {@link #assign}, which is READY → ASSIGNED), and
+ * {@link #transition} refuses what {@link DesktopState#canBecome} forbids: the database never holds a desktop that
+ * made an illegal step.
  */
 @Repository
 class DesktopRepository {
@@ -33,6 +37,11 @@ class DesktopRepository {
 
     Optional<Desktop> findById(String id) {
         return jdbc.sql("select * from desktop where id = ?").param(id).query(ROW).optional();
+    }
+
+    /** By name: the name of its machine on the host (names are unique, also those of deleted desktops). */
+    Optional<Desktop> findByName(String name) {
+        return jdbc.sql("select * from desktop where name = ?").param(name).query(ROW).optional();
     }
 
     List<Desktop> findByPool(String poolId) {
@@ -89,8 +98,19 @@ class DesktopRepository {
     /**
      * Moves the desktop to {@code to} if it is in one of {@code from}; the assignment is kept,
      * set or cleared as {@code user} says.
+     *
+     * @return false if the desktop is in none of {@code from} (another caller was faster, or the state does not
+     *         allow it: the caller decides whether that is an error)
+     * @throws IllegalTransitionException if a state in {@code from} cannot become {@code to}
+     *                                    ({@link DesktopState#canBecome}); nothing is written
      */
     boolean transition(String id, Collection<DesktopState> from, DesktopState to, UserChange user, String reason) {
+        for (DesktopState s : from) {
+            if (!s.canBecome(to)) {
+                throw new IllegalTransitionException(s, to,
+                        "Desktop " + id + ": the state table does not allow " + s + " -> " + to);
+            }
+        }
         if (from.isEmpty()) {
             return false;
         }

@@ -5,6 +5,9 @@ import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolService;
+import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.vmm.api.MachineHost;
+import io.atrium.vmm.api.MachineInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -13,7 +16,6 @@ import org.springframework.dao.DuplicateKeyException;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.stereotype.Service;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -30,13 +32,18 @@ public class DesktopService {
 
     private final DesktopRepository desktops;
     private final PoolService pools;
-    private final DesktopProvisioner provisioner;
+    private final DesktopRefresh refresh;
+    private final DesktopRecovery recovery;
+    private final MachineHost machines;
     private ApplicationEventPublisher events = event -> { };
 
-    DesktopService(DesktopRepository desktops, PoolService pools, DesktopProvisioner provisioner) {
+    DesktopService(DesktopRepository desktops, PoolService pools, DesktopRefresh refresh, DesktopRecovery recovery,
+                   MachineHost machines) {
         this.desktops = desktops;
         this.pools = pools;
-        this.provisioner = provisioner;
+        this.refresh = refresh;
+        this.recovery = recovery;
+        this.machines = machines;
     }
 
     @Autowired
@@ -116,7 +123,7 @@ public class DesktopService {
         Desktop d = desktops.findById(desktopId).filter(x -> x.state() != DesktopState.DELETED)
                 .orElseThrow(() -> BrokerException.notFound("Desktop " + desktopId));
         if (!user.name().equals(d.assignedUser())) {
-            if (provisioner.wasLostBy(d.id(), user.name())) {
+            if (recovery.wasLostBy(d.id(), user.name())) {
                 throw new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "Your desktop " + d.name()
                         + " stopped unexpectedly and is being replaced. Open a desktop again from My desktops.");
             }
@@ -129,7 +136,7 @@ public class DesktopService {
     @PreAuthorize("isAuthenticated()")
     public void logOff(String desktopId) {
         Desktop d = myDesktop(desktopId);
-        provisioner.logOff(d);
+        refresh.logOff(d);
         events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.LOGGED_OFF, d.id(), d.assignedUser()));
     }
 
@@ -145,7 +152,7 @@ public class DesktopService {
             return false;
         }
         try {
-            provisioner.logOff(d);
+            refresh.logOff(d);
         } catch (IllegalTransitionException raced) {
             return false;
         }
@@ -153,9 +160,13 @@ public class DesktopService {
         return true;
     }
 
-    /** The VM's VNC socket of a desktop that is assigned and running (for the gateway). */
-    public Optional<Path> vncSocket(String desktopId) {
-        return provisioner.vncSocket(desktopId);
+    /**
+     * Internal (tickets, gateway; callers check authorization): where the screen of the desktop's running machine is
+     * served; empty when its machine does not run.
+     */
+    public Optional<ConsoleEndpoint> consoleEndpoint(String desktopId) {
+        return desktops.findById(desktopId).filter(d -> d.state() != DesktopState.DELETED)
+                .flatMap(d -> machines.find(d.name())).map(MachineInfo::console);
     }
 
     /** Internal: looks a desktop up without an authorization check (gateway, admin code). */
@@ -165,15 +176,15 @@ public class DesktopService {
 
     /** A viewer connected to the desktop (called by the gateway listener). */
     public void viewerConnected(String desktopId) {
-        desktops.transition(desktopId, List.of(DesktopState.ASSIGNED, DesktopState.DISCONNECTED),
+        desktops.transition(desktopId, DesktopState.predecessorsOf(DesktopState.CONNECTED),
                 DesktopState.CONNECTED, DesktopRepository.UserChange.KEEP, null);
         events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.VIEWER_CONNECTED, desktopId, null));
     }
 
     /** The desktop's viewer went away (called by the gateway listener). */
     public void viewerDisconnected(String desktopId) {
-        desktops.transition(desktopId, List.of(DesktopState.CONNECTED), DesktopState.DISCONNECTED,
-                DesktopRepository.UserChange.KEEP, null);
+        desktops.transition(desktopId, DesktopState.predecessorsOf(DesktopState.DISCONNECTED),
+                DesktopState.DISCONNECTED, DesktopRepository.UserChange.KEEP, null);
         events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.VIEWER_DISCONNECTED, desktopId, null));
     }
 }

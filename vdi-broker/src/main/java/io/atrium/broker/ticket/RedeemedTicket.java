@@ -1,7 +1,10 @@
 package io.atrium.broker.ticket;
 
-import java.nio.file.Path;
+import io.atrium.vmm.api.ConsoleEndpoint;
 
-/** What a redeemed ticket grants: this user may view this desktop through this VNC socket, once. */
-public record RedeemedTicket(String desktopId, String username, Path vncSocket) {
+/**
+ * What a redeemed ticket grants: this user may view this desktop, once, at this console endpoint (where its
+ * machine's screen is served).
+ */
+public record RedeemedTicket(String desktopId, String username, ConsoleEndpoint console) {
 }

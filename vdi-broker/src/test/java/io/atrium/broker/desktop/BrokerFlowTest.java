@@ -3,7 +3,7 @@ package io.atrium.broker.desktop;
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.BrokerTestApplication;
-import io.atrium.broker.FakeDesktopMachines;
+import io.atrium.broker.FakeMachineHost;
 import io.atrium.broker.MutableClock;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolKind;
@@ -39,8 +39,8 @@ class BrokerFlowTest {
     static class Edges {
         @Bean
         @Primary
-        FakeDesktopMachines machines() {
-            return new FakeDesktopMachines();
+        FakeMachineHost machines() {
+            return new FakeMachineHost();
         }
 
         @Bean
@@ -54,10 +54,10 @@ class BrokerFlowTest {
     @Autowired TicketService tickets;
     @Autowired PoolService pools;
     @Autowired DesktopRepository repo;
-    @Autowired FakeDesktopMachines machines;
+    @Autowired FakeMachineHost machines;
     @Autowired MutableClock clock;
     @Autowired io.atrium.broker.pool.PoolRepository poolRepository;
-    @Autowired DesktopProvisioner provisioner;
+    @Autowired PoolReconciler reconciler;
 
     String poolId;
 
@@ -131,7 +131,7 @@ class BrokerFlowTest {
         RedeemedTicket ok = tickets.redeem(t.value(), Optional.of(d.id()), Optional.of("alice"));
         assertThat(ok.desktopId()).isEqualTo(d.id());
         assertThat(ok.username()).isEqualTo("alice");
-        assertThat(ok.vncSocket()).isNotNull();
+        assertThat(ok.console()).isEqualTo(machines.find(d.name()).orElseThrow().console());
         assertStatus(() -> tickets.redeem(t.value(), Optional.empty(), Optional.empty()), BrokerStatus.TICKET_USED);
 
         ConsoleTicket late = as("alice", () -> tickets.issue(d.id()));
@@ -151,7 +151,7 @@ class BrokerFlowTest {
     void aCrashedVmMarksTheDesktopFailedAndItIsProvisionedAgain() {
         Desktop d = as("alice", () -> desktops.open(poolId));
         int startsBefore = machines.starts.get();
-        machines.crash(d.id());
+        machines.crash(d.name());
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             Desktop now = repo.findById(d.id()).orElseThrow();
             assertThat(now.state()).isEqualTo(DesktopState.READY);
@@ -171,18 +171,20 @@ class BrokerFlowTest {
         Pool personal = Pool.fixed(java.util.UUID.randomUUID().toString(), "mine", PoolKind.PERSONAL, "console", 1, 128, 1,
                 java.util.List.of("group:demo"), clock.instant());
         poolRepository.save(personal);
-        provisioner.reconcile(personal);
+        reconciler.reconcile(personal);
         await().atMost(Duration.ofSeconds(10)).until(() -> repo.findByPool(personal.id()).stream()
                 .anyMatch(x -> x.state() == DesktopState.READY));
         Desktop d = as("alice", () -> desktops.open(personal.id()));
         int fresh = machines.freshDisks.get();
-        machines.crash(d.id());
+        machines.crash(d.name());
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> {
             Desktop now = repo.findById(d.id()).orElseThrow();
             assertThat(now.state()).isEqualTo(DesktopState.ASSIGNED);
             assertThat(now.assignedUser()).isEqualTo("alice");
         });
         assertThat(machines.freshDisks.get()).as("the personal disk is kept").isEqualTo(fresh);
+        assertThat(machines.specs).filteredOn(s -> s.name().equals(d.name())).isNotEmpty()
+                .allSatisfy(s -> assertThat(s.disk()).isEqualTo(io.atrium.vmm.api.MachineSpec.DiskPolicy.KEEP));
         assertThat(as("alice", () -> tickets.issue(d.id())).desktopId()).isEqualTo(d.id());
     }
 
@@ -194,6 +196,13 @@ class BrokerFlowTest {
         await().atMost(Duration.ofSeconds(10)).until(() -> repo.findById(d.id()).orElseThrow().state() == DesktopState.READY);
         assertThat(machines.freshDisks.get()).isEqualTo(fresh + 1);
         assertThat(repo.findById(d.id()).orElseThrow().assignedUser()).isNull();
+        // the machine as the broker described it to the host: the desktop's name, MAC and pool spec, a fresh disk
+        assertThat(machines.specs).filteredOn(s -> s.name().equals(d.name())).last().satisfies(s -> {
+            assertThat(s.mac()).isEqualTo(d.mac());
+            assertThat(s.disk()).isEqualTo(io.atrium.vmm.api.MachineSpec.DiskPolicy.FRESH);
+            assertThat(s.boot()).isEqualTo(io.atrium.vmm.api.MachineSpec.BootMode.INSTANT_CLONE_PREFERRED);
+            assertThat(s.gpu()).isEmpty();
+        });
     }
 
     @Test

@@ -99,7 +99,9 @@ class RestartAdoptionTest {
         assertThat(pid(after)).isEqualTo(myPid);
         assertThat(as("alice", () -> service.open(poolId)).id()).isEqualTo(mine.id());
         assertThat(repo2.findById(other.id()).orElseThrow().state()).isEqualTo(DesktopState.READY);
-        Path vnc = service.vncSocket(mine.id()).orElseThrow();
+        var console = service.consoleEndpoint(mine.id()).orElseThrow();
+        assertThat(console.address()).startsWith(io.atrium.vmm.api.ConsoleEndpoint.UNIX);
+        Path vnc = Path.of(console.address().substring(io.atrium.vmm.api.ConsoleEndpoint.UNIX.length()));
         try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(vnc))) {
             ByteBuffer hello = ByteBuffer.allocate(12);
             while (hello.hasRemaining() && ch.read(hello) >= 0) {

@@ -1,6 +1,6 @@
 package io.atrium.broker.gpu;
 
-import io.atrium.broker.FakeDesktopMachines;
+import io.atrium.broker.FakeMachineHost;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolRepository;
@@ -23,8 +23,8 @@ final class GpuTestSupport {
     @TestConfiguration
     static class Edges {
         @Bean
-        FakeDesktopMachines machines() {
-            return new FakeDesktopMachines();
+        FakeMachineHost machines() {
+            return new FakeMachineHost();
         }
     }
 

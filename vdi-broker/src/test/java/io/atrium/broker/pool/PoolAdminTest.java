@@ -3,7 +3,7 @@ package io.atrium.broker.pool;
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.BrokerTestApplication;
-import io.atrium.broker.FakeDesktopMachines;
+import io.atrium.broker.FakeMachineHost;
 import io.atrium.broker.InvalidInputException;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopAdminService;
@@ -38,15 +38,15 @@ class PoolAdminTest {
     static class Edges {
         @Bean
         @Primary
-        FakeDesktopMachines machines() {
-            return new FakeDesktopMachines();
+        FakeMachineHost machines() {
+            return new FakeMachineHost();
         }
     }
 
     @Autowired PoolAdminService poolAdmin;
     @Autowired DesktopAdminService desktopAdmin;
     @Autowired DesktopService desktops;
-    @Autowired FakeDesktopMachines machines;
+    @Autowired FakeMachineHost machines;
 
     @Test
     void validationNamesEachBadField() {
@@ -121,7 +121,7 @@ class PoolAdminTest {
         int discards = machines.discards.get();
         admin(() -> poolAdmin.delete(pool.id(), true));
         assertThat(machines.discards.get()).isGreaterThanOrEqualTo(discards + 2);
-        assertThat(machines.isRunning(d.id())).isFalse();
+        assertThat(machines.isRunning(d.name())).isFalse();
         assertStatus(() -> admin(() -> poolAdmin.get(pool.id())), BrokerStatus.NOT_FOUND);
         assertStatus(() -> admin(() -> desktopAdmin.desktop(d.id())), BrokerStatus.NOT_FOUND);
         // the name is free again
@@ -147,7 +147,7 @@ class PoolAdminTest {
         assertThat(admin(() -> desktopAdmin.screendump(d.id()))).isPresent();
 
         assertThat(admin(() -> desktopAdmin.shutdown(d.id())).state()).isEqualTo(DesktopState.STOPPED);
-        await().atMost(Duration.ofSeconds(10)).until(() -> !machines.isRunning(d.id()));
+        await().atMost(Duration.ofSeconds(10)).until(() -> !machines.isRunning(d.name()));
         assertThatThrownBy(() -> admin(() -> desktopAdmin.shutdown(d.id()))).isInstanceOf(IllegalTransitionException.class);
         assertThatThrownBy(() -> admin(() -> desktopAdmin.reset(d.id()))).isInstanceOf(IllegalTransitionException.class);
         assertThatThrownBy(() -> admin(() -> desktopAdmin.refresh(d.id()))).isInstanceOf(IllegalTransitionException.class);

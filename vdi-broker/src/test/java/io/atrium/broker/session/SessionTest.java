@@ -1,7 +1,7 @@
 package io.atrium.broker.session;
 
 import io.atrium.broker.BrokerTestApplication;
-import io.atrium.broker.FakeDesktopMachines;
+import io.atrium.broker.FakeMachineHost;
 import io.atrium.broker.MutableClock;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
@@ -81,8 +81,8 @@ class SessionTest {
 
     @TestConfiguration
     static class Edges {
-        @Bean @Primary FakeDesktopMachines machines() {
-            return new FakeDesktopMachines();
+        @Bean @Primary FakeMachineHost machines() {
+            return new FakeMachineHost();
         }
 
         @Bean @Primary MutableClock testClock() {
@@ -100,7 +100,7 @@ class SessionTest {
     @Autowired SessionAdminService admin;
     @Autowired SessionReaper reaper;
     @Autowired FakeConsoles consoles;
-    @Autowired FakeDesktopMachines machines;
+    @Autowired FakeMachineHost machines;
     @Autowired MutableClock clock;
 
     String poolId;
@@ -214,7 +214,9 @@ class SessionTest {
     @Test
     void aCrashedDesktopEndsItsSession() {
         Desktop d = open("alice");
-        machines.crash(d.id());
+        machines.crash(d.name());
+        // the broker handles the machine's exit on its event thread: wait until the desktop is no longer hers
+        await().atMost(Duration.ofSeconds(10)).until(() -> !"alice".equals(desktops.find(d.id()).orElseThrow().assignedUser()));
         reaper.check();
         assertThat(sessions.recent(10).getFirst().endReason()).isEqualTo(SessionEndReason.DESKTOP_LOST);
     }

@@ -1,6 +1,7 @@
 package io.atrium.vmm.host;
 
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.api.MachineHost;
 import io.atrium.vmm.image.GuestImages;
 import io.atrium.vmm.qemu.AcceleratorProbe;
 import io.atrium.vmm.qemu.QemuLauncher;
@@ -13,8 +14,10 @@ import org.springframework.context.annotation.Bean;
 /**
  * Spring Boot auto-configuration of the VMM host: binds {@link VmmProperties} ({@code atrium.vmm.*})
  * and exposes {@link AcceleratorProbe}, the {@link ResolvedAccelerator}, {@link GuestImages},
- * {@link QemuLauncher} and the {@link VmmHost} facade. Creating the launcher kills orphaned QEMU
- * processes (unless {@code atrium.vmm.keep-vms-on-exit}); closing the context kills the VMs.
+ * {@link QemuLauncher}, the {@link VmmHost} facade and this host's {@link MachineHost} (a {@link LocalMachineHost}
+ * with the id {@code atrium.vmm.host-id}). Creating the launcher kills orphaned QEMU processes (unless
+ * {@code atrium.vmm.keep-vms-on-exit}); closing the context kills the VMs (the launcher's close), or, when a broker
+ * uses the machine host, the broker releases it first ({@link MachineHost#release()}).
  */
 @AutoConfiguration
 @EnableConfigurationProperties(VmmProperties.class)
@@ -49,5 +52,12 @@ public class VmmAutoConfiguration {
     VmmHost vmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
             QemuLauncher launcher) {
         return new VmmHost(properties, accelerator, images, launcher);
+    }
+
+    /** The machines of this host; its user (the broker) calls {@link MachineHost#release()} when it stops. */
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean(MachineHost.class)
+    LocalMachineHost machineHost(VmmHost host) {
+        return new LocalMachineHost(host);
     }
 }

@@ -75,7 +75,7 @@ public class ConsoleGatewayConfig {
         return request -> {
             try {
                 RedeemedTicket t = tickets.redeem(request.ticket(), request.desktopId(), request.user());
-                return new ConsoleTarget(t.desktopId(), t.username(), t.vncSocket());
+                return new ConsoleTarget(t.desktopId(), t.username(), unixSocket(t.console()));
             } catch (BrokerException e) {
                 throw new GatewayException(toGateway(e), e.getMessage());
             }
@@ -89,6 +89,14 @@ public class ConsoleGatewayConfig {
         registration.setName("atriumGateway");
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /** The relay opens unix sockets on this machine only (yet): the path of a {@code unix:} endpoint. */
+    static java.nio.file.Path unixSocket(io.atrium.vmm.api.ConsoleEndpoint console) throws GatewayException {
+        if (!console.address().startsWith(io.atrium.vmm.api.ConsoleEndpoint.UNIX)) {
+            throw new GatewayException(GatewayStatus.SERVER_ERROR, "unsupported console address");
+        }
+        return java.nio.file.Path.of(console.address().substring(io.atrium.vmm.api.ConsoleEndpoint.UNIX.length()));
     }
 
     static GatewayStatus toGateway(BrokerException e) {

@@ -1,0 +1,175 @@
+package io.atrium.broker;
+
+import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.vmm.api.MachineEvent;
+import io.atrium.vmm.api.MachineException;
+import io.atrium.vmm.api.MachineHost;
+import io.atrium.vmm.api.MachineInfo;
+import io.atrium.vmm.api.MachineSpec;
+import io.atrium.vmm.api.ShutdownOutcome;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.awt.image.BufferedImage;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import javax.imageio.ImageIO;
+
+/**
+ * The hypervisor edge, faked behind the machines contract: machines "start" instantly, can be made to crash, and
+ * every call is counted. Events go to the listeners synchronously, in the caller's thread, in order.
+ */
+public class FakeMachineHost implements MachineHost {
+    public static final String HOST_ID = "fake";
+
+    private final Map<String, MachineInfo> running = new ConcurrentHashMap<>();
+    private final List<Consumer<MachineEvent>> listeners = new CopyOnWriteArrayList<>();
+    private final AtomicLong pids = new AtomicLong(1000);
+    public final AtomicInteger starts = new AtomicInteger();
+    public final AtomicInteger freshDisks = new AtomicInteger();
+    public final AtomicInteger resets = new AtomicInteger();
+    public final AtomicInteger shutdowns = new AtomicInteger();
+    public final AtomicInteger discards = new AtomicInteger();
+    /** Every spec started, in order. */
+    public final List<MachineSpec> specs = new CopyOnWriteArrayList<>();
+    /** While set, every start fails as QEMU failing would ({@code FAILED}). */
+    public final AtomicBoolean failStarts = new AtomicBoolean();
+
+    public FakeMachineHost() {
+    }
+
+    /** A host whose starts fail from the beginning (for start-up tests). */
+    public FakeMachineHost(boolean failStarts) {
+        this.failStarts.set(failStarts);
+    }
+
+    @Override
+    public String hostId() {
+        return HOST_ID;
+    }
+
+    @Override
+    public MachineInfo start(MachineSpec spec) {
+        stop(spec.name());
+        starts.incrementAndGet();
+        specs.add(spec);
+        if (failStarts.get()) {
+            throw new MachineException(MachineException.Kind.FAILED, "machine " + spec.name() + ": QEMU failed (fake)");
+        }
+        if (spec.disk() == MachineSpec.DiskPolicy.FRESH) {
+            freshDisks.incrementAndGet();
+        }
+        MachineInfo info = new MachineInfo(spec.name(), HOST_ID, pids.incrementAndGet(), MachineInfo.BootKind.COLD_BOOT,
+                ConsoleEndpoint.unix(HOST_ID, "/tmp/fake-vnc/" + spec.name()), Instant.now());
+        running.put(spec.name(), info);
+        emit(new MachineEvent.Started(spec.name(), info.startedAt(), info));
+        emit(new MachineEvent.Ready(spec.name(), Instant.now()));
+        return info;
+    }
+
+    @Override
+    public void stop(String name) {
+        if (running.remove(name) != null) {
+            exited(name, MachineEvent.ExitReason.STOPPED);
+        }
+    }
+
+    @Override
+    public ShutdownOutcome shutdown(String name, Duration timeout) {
+        if (running.remove(name) == null) {
+            return ShutdownOutcome.ALREADY_STOPPED;
+        }
+        shutdowns.incrementAndGet();
+        exited(name, MachineEvent.ExitReason.STOPPED);
+        return ShutdownOutcome.GRACEFUL;
+    }
+
+    @Override
+    public void reset(String name) {
+        if (!running.containsKey(name)) {
+            throw new MachineException(MachineException.Kind.NOT_RUNNING, "machine " + name + " does not run");
+        }
+        resets.incrementAndGet();
+    }
+
+    @Override
+    public Optional<byte[]> screendump(String name) {
+        if (!running.containsKey(name)) {
+            return Optional.empty();
+        }
+        try (var out = new ByteArrayOutputStream()) {
+            ImageIO.write(new BufferedImage(4, 3, BufferedImage.TYPE_INT_RGB), "png", out);
+            return Optional.of(out.toByteArray());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @Override
+    public void discard(String name) {
+        stop(name);
+        discards.incrementAndGet();
+    }
+
+    @Override
+    public Optional<MachineInfo> find(String name) {
+        return Optional.ofNullable(running.get(name));
+    }
+
+    @Override
+    public List<MachineInfo> list() {
+        return List.copyOf(running.values());
+    }
+
+    /** Nothing survives a fake host's process: keeps the named machines it runs, stops the others. */
+    @Override
+    public List<MachineInfo> adopt(Set<String> keep) {
+        running.keySet().stream().filter(n -> !keep.contains(n)).toList().forEach(this::stop);
+        return List.copyOf(running.values());
+    }
+
+    @Override
+    public void release() {
+        running.clear();
+    }
+
+    @Override
+    public AutoCloseable subscribe(Consumer<MachineEvent> listener) {
+        listeners.add(listener);
+        return () -> listeners.remove(listener);
+    }
+
+    /** Whether a machine of that name runs. */
+    public boolean isRunning(String name) {
+        return running.containsKey(name);
+    }
+
+    /** Simulates the machine dying on its own (QEMU crashed or was killed). */
+    public void crash(String name) {
+        if (running.remove(name) != null) {
+            exited(name, MachineEvent.ExitReason.UNEXPECTED);
+        }
+    }
+
+    private void exited(String name, MachineEvent.ExitReason reason) {
+        emit(new MachineEvent.Exited(name, Instant.now(), reason, reason == MachineEvent.ExitReason.UNEXPECTED ? 137 : 0,
+                reason == MachineEvent.ExitReason.UNEXPECTED ? "killed (fake)" : "stopped (fake)"));
+    }
+
+    private void emit(MachineEvent event) {
+        for (Consumer<MachineEvent> listener : listeners) {
+            listener.accept(event);
+        }
+    }
+}
