@@ -5,6 +5,7 @@ import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolService;
+import io.atrium.vmm.api.ConsoleEndpoint;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -156,6 +157,14 @@ public class DesktopService {
     /** The VM's VNC socket of a desktop that is assigned and running (for the gateway). */
     public Optional<Path> vncSocket(String desktopId) {
         return provisioner.vncSocket(desktopId);
+    }
+
+    /**
+     * Where the console of a desktop whose VM runs is served, as a value for the gateway: today the VNC unix socket
+     * of this machine ({@code unix:/…} on host {@code local}).
+     */
+    public Optional<ConsoleEndpoint> consoleEndpoint(String desktopId) {
+        return vncSocket(desktopId).map(p -> ConsoleEndpoint.unix("local", p.toAbsolutePath().toString()));
     }
 
     /** Internal: looks a desktop up without an authorization check (gateway, admin code). */

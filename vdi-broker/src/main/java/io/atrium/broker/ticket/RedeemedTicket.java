@@ -1,7 +1,18 @@
 package io.atrium.broker.ticket;
 
-import java.nio.file.Path;
+import io.atrium.vmm.api.ConsoleEndpoint;
 
-/** What a redeemed ticket grants: this user may view this desktop through this VNC socket, once. */
-public record RedeemedTicket(String desktopId, String username, Path vncSocket) {
+import java.util.Objects;
+
+/**
+ * What a redeemed ticket grants: this user may view this desktop's console, once.
+ *
+ * @param console where the desktop's console is served, as a value (the gateway opens it by its address's scheme)
+ */
+public record RedeemedTicket(String desktopId, String username, ConsoleEndpoint console) {
+    public RedeemedTicket {
+        Objects.requireNonNull(desktopId, "desktopId");
+        Objects.requireNonNull(username, "username");
+        Objects.requireNonNull(console, "console");
+    }
 }

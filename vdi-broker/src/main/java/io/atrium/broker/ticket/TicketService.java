@@ -6,12 +6,12 @@ import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.vmm.api.ConsoleEndpoint;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.stereotype.Service;
 
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.security.SecureRandom;
@@ -61,7 +61,7 @@ public class TicketService {
             throw new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE,
                     "Desktop " + d.name() + " is " + d.state().name().toLowerCase().replace('_', ' ') + "; open it again from My desktops.");
         }
-        if (desktops.vncSocket(d.id()).isEmpty()) {
+        if (desktops.consoleEndpoint(d.id()).isEmpty()) {
             throw new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "Desktop " + d.name() + " is not running.");
         }
         Instant now = clock.instant();
@@ -115,9 +115,9 @@ public class TicketService {
         if (!username.equals(d.assignedUser()) || !d.state().isAssigned()) {
             throw new BrokerException(BrokerStatus.FORBIDDEN, "The desktop is no longer assigned to " + username + ".");
         }
-        Path socket = desktops.vncSocket(desktopId)
+        ConsoleEndpoint console = desktops.consoleEndpoint(desktopId)
                 .orElseThrow(() -> new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "The desktop is not running."));
-        return new RedeemedTicket(desktopId, username, socket);
+        return new RedeemedTicket(desktopId, username, console);
     }
 
     private static String column(Map<String, Object> row, String name) {
