@@ -3,23 +3,10 @@
 // single-use console ticket (this.$server.newConnection()).
 import RFB from '@novnc/novnc';
 
-// Close codes sent by the gateway (see gateway/README.md) and what the user is told.
-const CLOSE_REASONS = {
-  1000: 'Disconnected.',
-  1006: 'The connection was lost.',
-  4001: 'The console ticket was not valid.',
-  4002: 'The console ticket was already used.',
-  4003: 'The console ticket expired.',
-  4004: 'You may not open this desktop.',
-  4005: 'The desktop is no longer available.',
-  4006: 'The virtual machine closed the console.',
-  4007: 'The desktop was opened in another window.',
-  4008: 'An administrator disconnected this session.',
-  4009: 'Disconnected after a period without input. Your desktop keeps running; reconnect to continue.',
-  4010: 'Your session has ended and you were logged off.',
-};
-// Codes after which reconnecting cannot help.
-const TERMINAL = new Set([4004, 4007, 4008, 4009, 4010]);
+// What each close code means comes from the server (the gateway's GatewayStatus, the one table), as JSON
+// {"4007": {"message": "...", "reconnect": false}, ...} in the closeCodes property. A code it lacks gets
+// this generic message, and reconnecting is tried.
+const UNKNOWN_CODE_MESSAGE = (code) => `Disconnected (code ${code}).`;
 const MAX_ATTEMPTS = 8;
 
 const STYLE = `
@@ -89,6 +76,16 @@ class AtriumViewer extends HTMLElement {
 
   get status() { return this.getAttribute('status'); }
 
+  /** The server's entry for a close code: { message, reconnect }, or null if it has none. */
+  _closeCode(code) {
+    let table = this.closeCodes;
+    if (typeof table === 'string') {
+      try { table = JSON.parse(table); } catch (e) { table = null; }
+    }
+    const entry = table && table[String(code)];
+    return entry && typeof entry.message === 'string' ? entry : null;
+  }
+
   async connect() {
     clearTimeout(this._timer);
     this._teardown();
@@ -135,12 +132,13 @@ class AtriumViewer extends HTMLElement {
     this._rfb = null;
     this._ws = null;
     const info = this._closeInfo || { code: 1006, reason: '' };
-    const text = info.reason || CLOSE_REASONS[info.code] || `Disconnected (code ${info.code}).`;
+    const entry = this._closeCode(info.code);
+    const text = info.reason || (entry ? entry.message : UNKNOWN_CODE_MESSAGE(info.code));
     if (!this._wanted) {
       this._setStatus('disconnected', 'Disconnected.', info.code);
       return;
     }
-    if (TERMINAL.has(info.code) || this._attempts >= MAX_ATTEMPTS) {
+    if ((entry && entry.reconnect === false) || this._attempts >= MAX_ATTEMPTS) {
       this._wanted = false;
       this._setStatus('disconnected', text, info.code);
       return;

@@ -145,6 +145,8 @@ class DesktopInBrowserE2ETest {
         // The raw connection took the desktop over: the viewer says why it closed.
         carol.page().waitForCondition(() -> "4007".equals(carol.viewer().getAttribute("close-code")));
         assertThat(carol.overlayMessage()).contains("opened in another window");
+        // The server's close-code table says reconnecting cannot help after 4007: the viewer stops and offers a button.
+        carol.reconnectButton().waitFor();
         carol.screenshot("4-viewer-taken-over");
 
         Map<String, Object> used = carol.tryWebSocket(path);

@@ -23,11 +23,14 @@ final class ConsoleCreator implements JettyWebSocketCreator {
 
     private final TicketRedeemer redeemer;
     private final GatewayConnections connections;
+    private final ConsoleConnector connector;
     private final GatewaySettings settings;
 
-    ConsoleCreator(TicketRedeemer redeemer, GatewayConnections connections, GatewaySettings settings) {
+    ConsoleCreator(TicketRedeemer redeemer, GatewayConnections connections, ConsoleConnector connector,
+                   GatewaySettings settings) {
         this.redeemer = redeemer;
         this.connections = connections;
+        this.connector = connector;
         this.settings = settings;
     }
 
@@ -48,7 +51,7 @@ final class ConsoleCreator implements JettyWebSocketCreator {
             ConsoleTarget target = redeem(connectionId, requestOf(request));
             log.debug("Console connection {}: ticket redeemed for desktop {} user {}",
                     connectionId, target.desktopId(), target.username());
-            return new VncRelay(connectionId, target, connections, settings);
+            return new VncRelay(connectionId, target, connections, connector, settings);
         } catch (GatewayException e) {
             log.info("Console connection {} refused: {} ({}) \"{}\", origin {}, from {}", connectionId, e.status(),
                     e.closeCode(), e.reason(), request.getOrigin(), request.getRemoteSocketAddress());

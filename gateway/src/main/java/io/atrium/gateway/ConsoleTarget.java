@@ -1,6 +1,5 @@
 package io.atrium.gateway;
 
-import java.nio.file.Path;
 import java.util.Objects;
 
 /**
@@ -8,14 +7,14 @@ import java.util.Objects;
  *
  * @param desktopId the desktop; at most one viewer per desktop is connected at a time
  * @param username the user the ticket was issued to
- * @param vncSocket the unix domain socket of the desktop VM's VNC server
+ * @param console where the desktop VM's VNC server is; opened through the servlet's {@link ConsoleConnector}
  */
-public record ConsoleTarget(String desktopId, String username, Path vncSocket) {
+public record ConsoleTarget(String desktopId, String username, ConsoleEndpoint console) {
 
     public ConsoleTarget {
         Objects.requireNonNull(desktopId, "desktopId");
         Objects.requireNonNull(username, "username");
-        Objects.requireNonNull(vncSocket, "vncSocket");
+        Objects.requireNonNull(console, "console");
         if (desktopId.isBlank()) {
             throw new IllegalArgumentException("desktopId must not be blank");
         }

@@ -13,7 +13,9 @@ import org.eclipse.jetty.ee11.websocket.server.config.JettyWebSocketServletConta
  *
  * <p>For each upgrade request it checks the {@code Origin} (if {@link GatewaySettings#allowedOrigins()}
  * is configured), redeems the ticket exactly once through the {@link TicketRedeemer}, and relays the
- * WebSocket to the desktop's VNC socket with a {@link VncRelay}. A refused connection is still
+ * WebSocket to the desktop's VNC server with a {@link VncRelay}, opening the target's {@link ConsoleEndpoint}
+ * through the {@link ConsoleConnector} ({@link ConsoleConnectors#defaults()}: unix sockets only, unless another is
+ * given). A refused connection is still
  * upgraded and then closed at once with the {@link GatewayStatus} close code and reason, so the
  * browser can show why. Requests for other paths below the mapping get HTTP 404; non-upgrade
  * requests get the default {@code HttpServlet} response.
@@ -44,17 +46,32 @@ public class GatewayServlet extends JettyWebSocketServlet {
 
     private final transient TicketRedeemer redeemer;
     private final transient GatewayConnections connections;
+    private final transient ConsoleConnector connector;
     private final transient GatewaySettings settings;
 
     /**
+     * A gateway that opens unix socket consoles ({@link ConsoleConnectors#defaults()}).
+     *
      * @param redeemer redeems console tickets (the broker)
      * @param connections the registry of live connections, shared with the application
      * @param settings gateway settings
      */
     public GatewayServlet(TicketRedeemer redeemer, GatewayConnections connections, GatewaySettings settings) {
+        this(redeemer, connections, settings, ConsoleConnectors.defaults());
+    }
+
+    /**
+     * @param redeemer redeems console tickets (the broker)
+     * @param connections the registry of live connections, shared with the application
+     * @param settings gateway settings
+     * @param connector opens the consoles the redeemer's targets point at, e.g. {@link ConsoleConnectors} by scheme
+     */
+    public GatewayServlet(TicketRedeemer redeemer, GatewayConnections connections, GatewaySettings settings,
+                          ConsoleConnector connector) {
         this.redeemer = Objects.requireNonNull(redeemer, "redeemer");
         this.connections = Objects.requireNonNull(connections, "connections");
         this.settings = Objects.requireNonNull(settings, "settings");
+        this.connector = Objects.requireNonNull(connector, "connector");
     }
 
     @Override
@@ -64,7 +81,7 @@ public class GatewayServlet extends JettyWebSocketServlet {
         factory.setAutoFragment(true);
         // Text frames are refused on their first fragment; keep any text aggregation tiny.
         factory.setMaxTextMessageSize(1024);
-        factory.setCreator(new ConsoleCreator(redeemer, connections, settings));
+        factory.setCreator(new ConsoleCreator(redeemer, connections, connector, settings));
     }
 
     /**

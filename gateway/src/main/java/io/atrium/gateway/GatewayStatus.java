@@ -7,9 +7,13 @@ import java.util.Optional;
  * Why a console connection was refused or ended.
  *
  * <p>Each status carries the WebSocket close code sent to the browser, a stable short reason text
- * (shown to the user and safe to log) and an HTTP status for REST APIs that report the same
- * conditions. Codes {@code 4001}–{@code 4010} are Atrium application codes (the 4000–4999 range is
+ * (sent in the close frame, shown to the user and safe to log), an HTTP status for REST APIs that
+ * report the same conditions, whether reconnecting may help, and the sentence a viewer shows when a
+ * close frame carried no reason. Codes {@code 4001}–{@code 4011} are Atrium application codes (the 4000–4999 range is
  * reserved for applications by RFC 6455); the others are standard RFC 6455 codes.
+ *
+ * <p>This enum is the one close-code table: the viewer receives {@link #userMessage()} and
+ * {@link #reconnectMayHelp()} from the server, and a test keeps {@code gateway/README.md}'s table equal to it.
  *
  * <p>{@link #CONNECTION_LOST} ({@code 1006}) is never sent in a close frame (RFC 6455 forbids it);
  * it is only reported to {@link GatewayListener}s when the browser connection dropped without a
@@ -18,37 +22,42 @@ import java.util.Optional;
 public enum GatewayStatus {
 
     /** The browser closed the connection (tab closed, user disconnected). */
-    NORMAL(1000, "closed", 200),
+    NORMAL(1000, "closed", 200, true, "Disconnected."),
     /** Nothing was sent either way for the configured idle timeout. */
-    IDLE_TIMEOUT(1001, "idle timeout", 408),
+    IDLE_TIMEOUT(1001, "idle timeout", 408, true, "The connection was closed after a period without traffic."),
     /** The browser sent a text frame; the console protocol is binary only. */
-    UNSUPPORTED_DATA(1003, "text frames are not supported", 400),
+    UNSUPPORTED_DATA(1003, "text frames are not supported", 400, true,
+            "The browser sent data the console does not accept."),
     /** The browser connection dropped without a close handshake (never sent, only reported). */
-    CONNECTION_LOST(1006, "connection lost", 502),
+    CONNECTION_LOST(1006, "connection lost", 502, true, "The connection was lost."),
     /** Unexpected failure inside the gateway or the ticket redeemer. */
-    SERVER_ERROR(1011, "internal gateway error", 500),
+    SERVER_ERROR(1011, "internal gateway error", 500, true, "The console gateway had an internal error."),
     /** The gateway is shutting down or restarting. */
-    SHUTDOWN(1012, "gateway restarting", 503),
+    SHUTDOWN(1012, "gateway restarting", 503, true, "The console gateway is restarting."),
     /** The ticket is unknown, made up, malformed or missing. */
-    TICKET_INVALID(4001, "invalid console ticket", 401),
+    TICKET_INVALID(4001, "invalid console ticket", 401, true, "The console ticket was not valid."),
     /** The ticket was already redeemed (tickets are single use). */
-    TICKET_USED(4002, "console ticket already used", 410),
+    TICKET_USED(4002, "console ticket already used", 410, true, "The console ticket was already used."),
     /** The ticket is older than its validity period. */
-    TICKET_EXPIRED(4003, "console ticket expired", 410),
+    TICKET_EXPIRED(4003, "console ticket expired", 410, true, "The console ticket expired."),
     /** The ticket is valid but not for this user or desktop, or the request origin is not allowed. */
-    FORBIDDEN(4004, "access denied", 403),
-    /** The desktop was deleted, has no running VM, or its VNC socket is missing. */
-    DESKTOP_GONE(4005, "desktop is not available", 404),
+    FORBIDDEN(4004, "access denied", 403, false, "You may not open this desktop."),
+    /** The desktop was deleted, has no running VM, its VNC socket is missing, or its console address is unusable. */
+    DESKTOP_GONE(4005, "desktop is not available", 404, true, "The desktop is no longer available."),
     /** The VM side closed the VNC connection (e.g. the VM was powered off). */
-    VM_CLOSED(4006, "desktop closed the console connection", 502),
+    VM_CLOSED(4006, "desktop closed the console connection", 502, true, "The virtual machine closed the console."),
     /** The same desktop was opened from another tab or device; this (older) connection was closed. */
-    TAKEN_OVER(4007, "desktop opened in another window", 409),
-    /** An administrator disconnected the session, or the user was logged off. */
-    ADMIN_DISCONNECT(4008, "disconnected by administrator", 410),
+    TAKEN_OVER(4007, "desktop opened in another window", 409, false, "The desktop was opened in another window."),
+    /** An administrator disconnected the session or logged the user off. */
+    ADMIN_DISCONNECT(4008, "disconnected by administrator", 410, false, "An administrator disconnected this session."),
     /** The session had no input for its pool's idle timeout; the desktop stays the user's. */
-    SESSION_IDLE(4009, "disconnected after inactivity", 408),
+    SESSION_IDLE(4009, "disconnected after inactivity", 408, false,
+            "Disconnected after a period without input. Your desktop keeps running; reconnect to continue."),
     /** The session ended (logged off: maximum session length, disconnect grace, or by the user). */
-    SESSION_ENDED(4010, "session ended", 410);
+    SESSION_ENDED(4010, "session ended", 410, false, "Your session has ended and you were logged off."),
+    /** The user's access to the desktop was withdrawn (e.g. their entitlement to its pool was removed). */
+    ACCESS_REVOKED(4011, "access to this desktop was revoked", 403, false,
+            "Your access to this desktop was revoked.");
 
     /** Maximum length in UTF-8 bytes of a WebSocket close reason (125-byte control payload minus the code). */
     public static final int MAX_REASON_BYTES = 123;
@@ -56,11 +65,15 @@ public enum GatewayStatus {
     private final int closeCode;
     private final String reason;
     private final int httpStatus;
+    private final boolean reconnectMayHelp;
+    private final String userMessage;
 
-    GatewayStatus(int closeCode, String reason, int httpStatus) {
+    GatewayStatus(int closeCode, String reason, int httpStatus, boolean reconnectMayHelp, String userMessage) {
         this.closeCode = closeCode;
         this.reason = reason;
         this.httpStatus = httpStatus;
+        this.reconnectMayHelp = reconnectMayHelp;
+        this.userMessage = userMessage;
     }
 
     /** The WebSocket close code. */
@@ -78,6 +91,23 @@ public enum GatewayStatus {
         return httpStatus;
     }
 
+    /**
+     * Whether a viewer should try again (with a fresh ticket) after this close: {@code false} when the close was a
+     * decision (access denied, taken over, disconnected, logged off, revoked) that another attempt would only undo
+     * or repeat.
+     */
+    public boolean reconnectMayHelp() {
+        return reconnectMayHelp;
+    }
+
+    /**
+     * What the viewer tells the user when the close frame carried no reason: a full sentence, without the code.
+     * The viewer gets this table from the server (web's {@code CloseCodes}), so this is its only copy.
+     */
+    public String userMessage() {
+        return userMessage;
+    }
+
     /** Whether {@link #closeCode()} may be sent in a WebSocket close frame. */
     public boolean isTransmittable() {
         return closeCode != 1005 && closeCode != 1006 && closeCode != 1015;
@@ -86,7 +116,7 @@ public enum GatewayStatus {
     /** Whether this status is a failure rather than an ordinary end of session. */
     public boolean isError() {
         return this != NORMAL && this != IDLE_TIMEOUT && this != TAKEN_OVER && this != ADMIN_DISCONNECT
-                && this != SHUTDOWN && this != SESSION_IDLE && this != SESSION_ENDED;
+                && this != SHUTDOWN && this != SESSION_IDLE && this != SESSION_ENDED && this != ACCESS_REVOKED;
     }
 
     /** The status with the given WebSocket close code, if any. */

@@ -1,11 +1,9 @@
 package io.atrium.gateway;
 
 import java.io.IOException;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
-import java.nio.channels.SocketChannel;
 import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
@@ -26,9 +24,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The relay core: a byte pump between one browser WebSocket session and the unix domain socket of
- * one VM's VNC server. Instances are created by {@link GatewayServlet} after the ticket was
- * redeemed; the class is public only because Jetty requires public endpoint classes.
+ * The relay core: a byte pump between one browser WebSocket session and the VNC server of one VM,
+ * reached through the {@link ConsoleConnector} for the target's {@link ConsoleEndpoint} (a unix domain
+ * socket today). Instances are created by {@link GatewayServlet} after the ticket was redeemed; the
+ * class is public only because Jetty requires public endpoint classes.
  *
  * <h2>Invariants</h2>
  * <ul>
@@ -46,10 +45,13 @@ import org.slf4j.LoggerFactory;
  *       callback completed. A browser that stops reading therefore stops the reads from the VM.</li>
  *   <li><b>Single close.</b> Whichever side ends first (browser close, VM EOF, error, take-over,
  *       admin disconnect) wins one compare-and-set; the loser is a no-op. The winner closes the
- *       VNC socket, stops both pumps, closes the WebSocket with the {@link GatewayStatus} close code
+ *       VNC channel, stops both pumps, closes the WebSocket with the {@link GatewayStatus} close code
  *       and reason (unless the browser already closed it), and reports the status to
  *       {@link GatewayConnections} exactly once.</li>
  *   <li><b>Text frames</b> are a protocol error: the connection is closed with {@code 1003}.</li>
+ *   <li><b>An endpoint that cannot be opened</b> (no connector for its scheme, malformed address, socket
+ *       missing) closes the connection with {@link GatewayStatus#DESKTOP_GONE}; a connector that throws
+ *       anything else or returns nothing closes it with {@link GatewayStatus#SERVER_ERROR}.</li>
  *   <li><b>No ticket</b> ever reaches this class; logs carry only the connection id, desktop, user
  *       and byte counts.</li>
  * </ul>
@@ -61,6 +63,7 @@ public final class VncRelay implements Session.Listener {
     private final String connectionId;
     private final ConsoleTarget target;
     private final GatewayConnections connections;
+    private final ConsoleConnector connector;
     private final int bufferSize;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LongAdder bytesFromBrowser = new LongAdder();
@@ -69,7 +72,7 @@ public final class VncRelay implements Session.Listener {
     private final ReentrantLock resources = new ReentrantLock();
 
     private volatile Session session;
-    private volatile SocketChannel channel;
+    private volatile ByteChannel channel;
     private volatile ExecutorService writer;
     private volatile Thread reader;
     private volatile Instant openedAt;
@@ -78,10 +81,12 @@ public final class VncRelay implements Session.Listener {
     /** Guarded by the {@link GatewayConnections} registry lock. */
     private boolean registered;
 
-    VncRelay(String connectionId, ConsoleTarget target, GatewayConnections connections, GatewaySettings settings) {
+    VncRelay(String connectionId, ConsoleTarget target, GatewayConnections connections, ConsoleConnector connector,
+             GatewaySettings settings) {
         this.connectionId = Objects.requireNonNull(connectionId, "connectionId");
         this.target = Objects.requireNonNull(target, "target");
         this.connections = Objects.requireNonNull(connections, "connections");
+        this.connector = Objects.requireNonNull(connector, "connector");
         this.bufferSize = settings.relayBufferSize();
     }
 
@@ -90,14 +95,31 @@ public final class VncRelay implements Session.Listener {
     @Override
     public void onWebSocketOpen(Session session) {
         this.session = session;
-        SocketChannel vnc;
+        ByteChannel vnc;
         try {
-            vnc = connectVnc();
-        } catch (IOException | UnsupportedOperationException e) {
-            log.info("Console connection {} for desktop {} user {}: VNC socket {} not reachable: {}",
-                    connectionId, target.desktopId(), target.username(), target.vncSocket(), e.toString());
+            vnc = connector.open(target.console());
+            if (vnc == null) {
+                throw new IllegalStateException("connector " + connector + " returned no channel");
+            }
+        } catch (UnsupportedConsoleAddressException e) {
+            log.warn("Console connection {} for desktop {} user {}: console {} on host {} cannot be opened: {}",
+                    connectionId, target.desktopId(), target.username(), target.console().address(),
+                    target.console().hostId(), e.getMessage());
             close(GatewayStatus.DESKTOP_GONE, null);
             demand(); // read the browser's close reply
+            return;
+        } catch (IOException e) {
+            log.info("Console connection {} for desktop {} user {}: console {} on host {} not reachable: {}",
+                    connectionId, target.desktopId(), target.username(), target.console().address(),
+                    target.console().hostId(), e.toString());
+            close(GatewayStatus.DESKTOP_GONE, null);
+            demand();
+            return;
+        } catch (RuntimeException e) {
+            log.error("Console connection {} for desktop {}: connector {} failed for console {}",
+                    connectionId, target.desktopId(), connector, target.console().address(), e);
+            close(GatewayStatus.SERVER_ERROR, null);
+            demand();
             return;
         }
         try {
@@ -196,7 +218,7 @@ public final class VncRelay implements Session.Listener {
 
     private void writeToVm(ByteBuffer payload, Callback callback) {
         try {
-            SocketChannel vnc = channel;
+            ByteChannel vnc = channel;
             int length = payload.remaining();
             while (payload.hasRemaining()) {
                 vnc.write(payload);
@@ -219,7 +241,7 @@ public final class VncRelay implements Session.Listener {
 
     private void pumpVmToBrowser() {
         ByteBuffer buffer = ByteBuffer.allocateDirect(bufferSize);
-        SocketChannel vnc = channel;
+        ByteChannel vnc = channel;
         try {
             while (!closed.get()) {
                 buffer.clear();
@@ -331,18 +353,7 @@ public final class VncRelay implements Session.Listener {
         }
     }
 
-    private SocketChannel connectVnc() throws IOException {
-        SocketChannel vnc = SocketChannel.open(StandardProtocolFamily.UNIX);
-        try {
-            vnc.connect(UnixDomainSocketAddress.of(target.vncSocket()));
-            return vnc;
-        } catch (IOException | RuntimeException e) {
-            closeQuietly(vnc);
-            throw e;
-        }
-    }
-
-    private static void closeQuietly(SocketChannel channel) {
+    private static void closeQuietly(ByteChannel channel) {
         if (channel == null) {
             return;
         }

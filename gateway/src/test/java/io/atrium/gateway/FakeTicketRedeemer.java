@@ -20,10 +20,15 @@ final class FakeTicketRedeemer implements TicketRedeemer {
     private final List<String> issued = new CopyOnWriteArrayList<>();
     private volatile boolean crash;
 
-    /** Issues a fresh single-use ticket for this target. */
+    /** Issues a fresh single-use ticket for the console on this unix socket. */
     String issue(String desktopId, String username, Path vncSocket) {
+        return issue(desktopId, username, ConsoleEndpoint.unix("local", vncSocket));
+    }
+
+    /** Issues a fresh single-use ticket for this console. */
+    String issue(String desktopId, String username, ConsoleEndpoint console) {
         String ticket = newTicket();
-        valid.put(ticket, new ConsoleTarget(desktopId, username, vncSocket));
+        valid.put(ticket, new ConsoleTarget(desktopId, username, console));
         return ticket;
     }
 

@@ -77,6 +77,10 @@ class GatewayServletTest {
     }
 
     private void startServer(GatewaySettings settings) throws Exception {
+        startServer(settings, ConsoleConnectors.defaults());
+    }
+
+    private void startServer(GatewaySettings settings, ConsoleConnector consoles) throws Exception {
         if (server != null) {
             server.stop();
         }
@@ -87,7 +91,7 @@ class GatewayServletTest {
         context = new ServletContextHandler();
         context.setContextPath("/");
         GatewayServlet.configureContainer(context);
-        context.addServlet(new ServletHolder(new GatewayServlet(redeemer, connections, settings)), "/gateway/*");
+        context.addServlet(new ServletHolder(new GatewayServlet(redeemer, connections, settings, consoles)), "/gateway/*");
         server.setHandler(context);
         server.start();
         port = connector.getLocalPort();
@@ -133,7 +137,7 @@ class GatewayServletTest {
         ConnectionStats stats = connections.connection("desk-1").orElseThrow();
         assertThat(stats.bytesFromBrowser()).isEqualTo(payload.length);
         assertThat(stats.bytesToBrowser()).isEqualTo(expected);
-        assertThat(stats.target()).isEqualTo(new ConsoleTarget("desk-1", "alice", vnc.path()));
+        assertThat(stats.target()).isEqualTo(new ConsoleTarget("desk-1", "alice", ConsoleEndpoint.unix("local", vnc.path())));
         assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
 
         viewer.close();
@@ -281,6 +285,73 @@ class GatewayServletTest {
         assertClosed(viewer, GatewayStatus.DESKTOP_GONE);
         assertThat(connections.isConnected("desk-3")).isFalse();
         assertThat(events).isEmpty();
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void consoleAddressWithAnUnknownSchemeIsClosedWith4005AndLogged() throws Exception {
+        TestViewer viewer = connect(redeemer.issue("desk-tls", "alice",
+                new ConsoleEndpoint("host-7", "tls:agent.example.net:5901/desk-tls")));
+        assertClosed(viewer, GatewayStatus.DESKTOP_GONE);
+        assertThat(connections.isConnected("desk-tls")).isFalse();
+        assertThat(events).isEmpty();
+        assertThat(logs.list).anySatisfy(event -> {
+            assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+            assertThat(event.getFormattedMessage()).contains("desk-tls", "host-7",
+                    "no console connector for scheme 'tls'");
+        });
+        awaitServerSessions(0);
+    }
+
+    @Test
+    void aCustomConnectorOpensTheConsoleAndTheRelayUsesItsChannel() throws Exception {
+        // A transport of its own: "test:<name>" is the fake VM listening at <name>.sock, reached through a
+        // channel the connector wraps, so the relay provably reads and writes what the connector returned.
+        List<ConsoleEndpoint> opened = new CopyOnWriteArrayList<>();
+        List<CountingChannel> channels = new CopyOnWriteArrayList<>();
+        UnixSocketConnector unix = new UnixSocketConnector();
+        ConsoleConnector test = endpoint -> {
+            opened.add(endpoint);
+            CountingChannel channel = new CountingChannel(unix.open(ConsoleEndpoint.unix(endpoint.hostId(),
+                    tempDir.resolve(endpoint.schemeSpecificPart() + ".sock"))));
+            channels.add(channel);
+            return channel;
+        };
+        startServer(GatewaySettings.defaults(), ConsoleConnectors.defaults().with("test", test));
+        FakeVncServer vnc = vnc("desk-c", FakeVncServer.GREET_AND_ECHO);
+        ConsoleEndpoint endpoint = new ConsoleEndpoint("agent-1", "test:desk-c");
+        TestViewer viewer = connect(redeemer.issue("desk-c", "alice", endpoint));
+
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+        byte[] hello = "through the custom connector".getBytes(StandardCharsets.US_ASCII);
+        viewer.sendInRandomChunks(hello, new Random(5), 5);
+        long expected = FakeVncServer.GREETING.length + hello.length;
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == expected);
+        assertThat(opened).containsExactly(endpoint);
+        assertThat(channels.getFirst().written.get()).isEqualTo(hello.length);
+        assertThat(channels.getFirst().read.get()).isEqualTo(expected);
+
+        // Unix sockets still work next to it.
+        TestViewer other = connect(redeemer.issue("desk-u", "bob", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> other.received.get() == FakeVncServer.GREETING.length);
+        assertThat(opened).hasSize(1);
+
+        viewer.close();
+        await().atMost(TIMEOUT).until(() -> !channels.getFirst().isOpen());
+    }
+
+    @Test
+    void aConnectorThatFailsUnexpectedlyIsClosedWith1011() throws Exception {
+        startServer(GatewaySettings.defaults(), ConsoleConnectors.defaults()
+                .with("broken", endpoint -> {
+                    throw new IllegalStateException("connector bug");
+                })
+                .with("empty", endpoint -> null));
+        assertClosed(connect(redeemer.issue("desk-b", "alice", new ConsoleEndpoint("h", "broken:x"))),
+                GatewayStatus.SERVER_ERROR);
+        assertClosed(connect(redeemer.issue("desk-e", "alice", new ConsoleEndpoint("h", "empty:x"))),
+                GatewayStatus.SERVER_ERROR);
+        assertThat(connections.size()).isZero();
         awaitServerSessions(0);
     }
 
@@ -438,6 +509,43 @@ class GatewayServletTest {
             for (String ticket : tickets) {
                 assertThat(text.toString()).as("log event must not contain a ticket").doesNotContain(ticket);
             }
+        }
+    }
+
+    /** Wraps a channel and counts the bytes through it. */
+    private static final class CountingChannel implements java.nio.channels.ByteChannel {
+        final java.util.concurrent.atomic.AtomicLong read = new java.util.concurrent.atomic.AtomicLong();
+        final java.util.concurrent.atomic.AtomicLong written = new java.util.concurrent.atomic.AtomicLong();
+        private final java.nio.channels.ByteChannel delegate;
+
+        CountingChannel(java.nio.channels.ByteChannel delegate) {
+            this.delegate = delegate;
+        }
+
+        @Override
+        public int read(java.nio.ByteBuffer dst) throws java.io.IOException {
+            int n = delegate.read(dst);
+            if (n > 0) {
+                read.addAndGet(n);
+            }
+            return n;
+        }
+
+        @Override
+        public int write(java.nio.ByteBuffer src) throws java.io.IOException {
+            int n = delegate.write(src);
+            written.addAndGet(n);
+            return n;
+        }
+
+        @Override
+        public boolean isOpen() {
+            return delegate.isOpen();
+        }
+
+        @Override
+        public void close() throws java.io.IOException {
+            delegate.close();
         }
     }
 }

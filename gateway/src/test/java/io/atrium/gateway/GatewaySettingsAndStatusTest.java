@@ -37,6 +37,16 @@ class GatewaySettingsAndStatusTest {
             assertThat(status.reason().getBytes(StandardCharsets.UTF_8).length)
                     .isLessThanOrEqualTo(GatewayStatus.MAX_REASON_BYTES);
         }
+        assertThat(GatewayStatus.ACCESS_REVOKED.closeCode()).isEqualTo(4011);
+        assertThat(GatewayStatus.ACCESS_REVOKED.httpStatus()).isEqualTo(403);
+        for (GatewayStatus status : GatewayStatus.values()) {
+            assertThat(status.userMessage()).as(status + " user message").isNotBlank().endsWith(".");
+        }
+        // Decisions a new attempt would only undo or repeat; the others are worth retrying with a fresh ticket.
+        assertThat(Arrays.stream(GatewayStatus.values()).filter(s -> !s.reconnectMayHelp()))
+                .containsExactlyInAnyOrder(GatewayStatus.FORBIDDEN, GatewayStatus.TAKEN_OVER,
+                        GatewayStatus.ADMIN_DISCONNECT, GatewayStatus.SESSION_IDLE, GatewayStatus.SESSION_ENDED,
+                        GatewayStatus.ACCESS_REVOKED);
         assertThat(GatewayStatus.CONNECTION_LOST.isTransmittable()).isFalse();
         assertThat(GatewayStatus.fromCloseCode(4999)).isEmpty();
     }

@@ -37,6 +37,11 @@ public final class DesktopPage {
         return page.locator("atrium-viewer");
     }
 
+    /** The viewer's Reconnect button, visible only once it stopped reconnecting on its own. */
+    public Locator reconnectButton() {
+        return page.locator("atrium-viewer #reconnect:visible");
+    }
+
     public Locator error() {
         return page.locator("#desktop-error");
     }

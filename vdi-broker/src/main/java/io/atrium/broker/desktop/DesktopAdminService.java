@@ -15,7 +15,8 @@ import java.util.Optional;
 
 /**
  * What administrators do with desktops: list a pool's desktops with their states, and the power actions start,
- * shutdown, reset, refresh, delete, plus log off and screen thumbnails. Every method checks {@code ROLE_ADMIN}
+ * shutdown, reset, refresh, delete, plus screen thumbnails. Session actions (disconnect, log off) are
+ * {@code SessionAdminService}'s, which decides how the viewer is closed. Every method checks {@code ROLE_ADMIN}
  * itself. An action the desktop's state does not allow is an {@link IllegalTransitionException} (409), never a
  * silent no-op; VM work that takes long runs on the provisioner's threads, so calls return at once.
  */
@@ -30,16 +31,14 @@ public class DesktopAdminService {
     private final PowerActions power;
     private final DesktopRefresh refresh;
     private final MachineHost machines;
-    private final DesktopService desktopService;
 
     DesktopAdminService(DesktopRepository desktops, PoolRepository pools, PowerActions power, DesktopRefresh refresh,
-                        MachineHost machines, DesktopService desktopService) {
+                        MachineHost machines) {
         this.desktops = desktops;
         this.pools = pools;
         this.power = power;
         this.refresh = refresh;
         this.machines = machines;
-        this.desktopService = desktopService;
     }
 
     /**
@@ -128,17 +127,6 @@ public class DesktopAdminService {
         Desktop d = live(desktopId);
         power.delete(d, force);
         log.info("admin deleted desktop {}{}", d.name(), force ? " (forced)" : "");
-    }
-
-    /** Ends the user's session on the desktop, as their own log off would (a pooled desktop is refreshed). */
-    @PreAuthorize("hasRole('ADMIN')")
-    public void logOff(String desktopId) {
-        Desktop d = live(desktopId);
-        if (!d.state().isAssigned() || !desktopService.endSession(d.id())) {
-            throw new IllegalTransitionException(d.state(), DesktopState.LOGGING_OFF,
-                    "Desktop " + d.name() + " has no user session to end (it is " + d.state() + ")");
-        }
-        log.info("admin logged {} off desktop {}", d.assignedUser(), d.name());
     }
 
     /** The desktop's screen as PNG, when its VM runs; NOT_FOUND if the desktop does not exist. */

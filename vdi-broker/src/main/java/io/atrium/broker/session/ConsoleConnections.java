@@ -3,6 +3,11 @@ package io.atrium.broker.session;
 /**
  * The broker's view of live console (viewer) connections, implemented by the application over the gateway
  * (the broker does not depend on the gateway module). Without an implementation, no desktop counts as connected.
+ *
+ * <p>Only {@link SessionService} closes viewers, and it decides the {@link CloseReason} for every path (user log
+ * off, administrator disconnect and log off, idle timeout, disconnect grace, maximum session length, revocation).
+ * The implementation maps each reason to the close code the viewer receives, in one place; a viewer taken over by
+ * another window is closed by the gateway itself.
  */
 public interface ConsoleConnections {
 
@@ -13,7 +18,9 @@ public interface ConsoleConnections {
         /** An administrator forced a disconnect or a log off. */
         ADMIN,
         /** The session ended (user log off, maximum session length, disconnect grace). */
-        SESSION_ENDED
+        SESSION_ENDED,
+        /** The user's access to the desktop was withdrawn (e.g. their entitlement to its pool was removed). */
+        REVOKED
     }
 
     /** Whether a viewer of the desktop is connected. */

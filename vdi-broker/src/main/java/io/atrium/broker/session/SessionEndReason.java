@@ -10,6 +10,8 @@ public enum SessionEndReason {
     MAX_SESSION_LENGTH,
     /** An administrator logged the user off. */
     ADMIN_LOGOFF,
+    /** The user's access to the desktop was withdrawn (e.g. their entitlement to its pool was removed). */
+    ACCESS_REVOKED,
     /** The desktop is no longer the user's: its VM failed, or it was deleted or refreshed. */
     DESKTOP_LOST
 }

@@ -107,13 +107,13 @@ class SessionReaper implements SmartLifecycle {
         }
         Pool p = pool.get();
         if (exceeded(s.startedAt(), p.maxSessionLength(), now)) {
-            service.logOff(s, SessionEndReason.MAX_SESSION_LENGTH, ConsoleConnections.CloseReason.SESSION_ENDED);
+            service.logOff(s, SessionEndReason.MAX_SESSION_LENGTH);
             return;
         }
         if (!connected) {
             Instant away = s.disconnectedAt() != null ? s.disconnectedAt() : s.connectedAt() == null ? s.startedAt() : now;
             if (exceeded(away, p.disconnectGrace(), now)) {
-                service.logOff(s, SessionEndReason.DISCONNECT_GRACE, ConsoleConnections.CloseReason.SESSION_ENDED);
+                service.logOff(s, SessionEndReason.DISCONNECT_GRACE);
             }
             return;
         }

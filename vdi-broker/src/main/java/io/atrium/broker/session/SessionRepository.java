@@ -11,15 +11,18 @@ import java.time.Instant;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 /** Sessions in the database ({@code desktop_session}); every change to an active session is conditional on it being active. */
 @Repository
 class SessionRepository {
     private static final String SELECT = """
-            select s.*, d.name as desktop_name from desktop_session s left join desktop d on d.id = s.desktop_id
+            select s.*, d.name as desktop_name, d.pool_id as pool_id
+            from desktop_session s left join desktop d on d.id = s.desktop_id
             """;
     private static final RowMapper<Session> ROW = (rs, i) -> new Session(
-            rs.getString("id"), rs.getString("desktop_id"), rs.getString("desktop_name"), rs.getString("username"),
+            rs.getString("id"), rs.getString("desktop_id"), rs.getString("desktop_name"), rs.getString("pool_id"),
+            rs.getString("username"),
             instant(rs, "started_at"), instant(rs, "connected_at"), instant(rs, "disconnected_at"),
             instant(rs, "last_input_at"), instant(rs, "ended_at"),
             rs.getString("end_reason") == null ? null : SessionEndReason.valueOf(rs.getString("end_reason")));
@@ -60,10 +63,31 @@ class SessionRepository {
 
     /** Active sessions first (oldest first), then ended ones (latest first), at most {@code limit}. */
     List<Session> findRecent(int limit) {
-        List<Session> active = findActive();
-        List<Session> ended = jdbc.sql(SELECT + " where s.ended_at is not null order by s.ended_at desc")
-                .query(ROW).stream().limit(Math.max(0, limit - active.size())).toList();
-        return java.util.stream.Stream.concat(active.stream(), ended.stream()).toList();
+        return find(null, null, limit);
+    }
+
+    /**
+     * Active sessions first (oldest first), then ended ones (latest first), at most {@code limit}.
+     *
+     * @param poolId only sessions on desktops of this pool; {@code null} for all
+     * @param active only active ({@code true}) or ended ({@code false}) sessions; {@code null} for both
+     */
+    List<Session> find(String poolId, Boolean active, int limit) {
+        String pool = poolId == null ? "" : " and d.pool_id = :pool";
+        List<Session> live = Boolean.FALSE.equals(active) ? List.of()
+                : query(SELECT + " where s.ended_at is null" + pool + " order by s.started_at, s.id", poolId, limit);
+        List<Session> ended = Boolean.TRUE.equals(active) || live.size() >= limit ? List.of()
+                : query(SELECT + " where s.ended_at is not null" + pool + " order by s.ended_at desc, s.id",
+                        poolId, limit - live.size());
+        return Stream.concat(live.stream(), ended.stream()).toList();
+    }
+
+    private List<Session> query(String sql, String poolId, int limit) {
+        var statement = jdbc.sql(sql + " limit :limit").param("limit", limit);
+        if (poolId != null) {
+            statement = statement.param("pool", poolId);
+        }
+        return statement.query(ROW).list();
     }
 
     boolean markConnected(String id, Instant now) {

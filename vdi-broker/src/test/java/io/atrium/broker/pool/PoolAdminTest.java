@@ -10,6 +10,7 @@ import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.desktop.DesktopState;
 import io.atrium.broker.desktop.IllegalTransitionException;
+import io.atrium.broker.session.SessionAdminService;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.context.SpringBootTest;
@@ -45,6 +46,7 @@ class PoolAdminTest {
 
     @Autowired PoolAdminService poolAdmin;
     @Autowired DesktopAdminService desktopAdmin;
+    @Autowired SessionAdminService sessionAdmin;
     @Autowired DesktopService desktops;
     @Autowired FakeMachineHost machines;
 
@@ -165,8 +167,8 @@ class PoolAdminTest {
         assertThatThrownBy(() -> admin(() -> desktopAdmin.refresh(mine.id()))).isInstanceOf(IllegalTransitionException.class);
         assertThatThrownBy(() -> admin(() -> desktopAdmin.shutdown(mine.id()))).isInstanceOf(IllegalTransitionException.class);
         assertThatThrownBy(() -> admin(() -> desktopAdmin.delete(mine.id(), false))).isInstanceOf(IllegalTransitionException.class);
-        admin(() -> desktopAdmin.logOff(mine.id()));
-        assertThatThrownBy(() -> admin(() -> desktopAdmin.logOff(d.id()))).isInstanceOf(IllegalTransitionException.class);
+        admin(() -> sessionAdmin.logOffDesktop(mine.id()));
+        assertThatThrownBy(() -> admin(() -> sessionAdmin.logOffDesktop(d.id()))).isInstanceOf(IllegalTransitionException.class);
 
         admin(() -> desktopAdmin.delete(d.id(), false));
         assertStatus(() -> admin(() -> desktopAdmin.desktop(d.id())), BrokerStatus.NOT_FOUND);

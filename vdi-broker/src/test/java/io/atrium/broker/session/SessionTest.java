@@ -3,10 +3,17 @@ package io.atrium.broker.session;
 import io.atrium.broker.BrokerTestApplication;
 import io.atrium.broker.FakeMachineHost;
 import io.atrium.broker.MutableClock;
+import io.atrium.broker.BrokerException;
+import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.desktop.Desktop;
+import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.desktop.DesktopState;
+import io.atrium.broker.pool.Pool;
+import io.atrium.broker.pool.PoolAdminService;
+import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolService;
+import io.atrium.broker.pool.PoolSpec;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
@@ -24,6 +31,7 @@ import java.time.Duration;
 import java.time.temporal.ChronoUnit;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -95,6 +103,8 @@ class SessionTest {
     }
 
     @Autowired DesktopService desktops;
+    @Autowired DesktopAdminService desktopAdmin;
+    @Autowired PoolAdminService poolAdmin;
     @Autowired PoolService pools;
     @Autowired SessionService sessions;
     @Autowired SessionAdminService admin;
@@ -109,9 +119,14 @@ class SessionTest {
     void ready() {
         consoles.desktops = desktops;
         poolId = as("alice", () -> pools.myPools().getFirst().id());
-        await().atMost(Duration.ofSeconds(10)).until(() -> desktops.find(
-                as("alice", () -> desktops.myDesktops()).getFirst().pool().id()).isEmpty()
-                && as("alice", () -> desktops.myDesktops()).getFirst().free() == 3);
+        // The demo pool is warm: three desktops, each READY, nobody's, with a running console; users see 3 free.
+        await().atMost(Duration.ofSeconds(10)).until(() -> {
+            List<Desktop> all = asAdmin(() -> desktopAdmin.desktopsOf(poolId));
+            return all.size() == 3
+                    && all.stream().allMatch(d -> d.state() == DesktopState.READY && d.assignedUser() == null
+                            && desktops.consoleEndpoint(d.id()).isPresent())
+                    && as("alice", () -> desktops.myDesktops()).getFirst().free() == 3;
+        });
     }
 
     private Desktop open(String user) {
@@ -180,6 +195,8 @@ class SessionTest {
         assertThat(sessions.activeOn(d.id())).isEmpty();
         Session ended = sessions.recent(10).getFirst();
         assertThat(ended.endReason()).isEqualTo(SessionEndReason.DISCONNECT_GRACE);
+        assertThat(consoles.closed).as("the broker closes (an already gone) viewer as an ended session")
+                .containsExactly(d.id() + " SESSION_ENDED");
         await().atMost(Duration.ofSeconds(5)).until(() -> desktops.find(d.id()).orElseThrow().state() == DesktopState.READY);
         assertThat(desktops.find(d.id()).orElseThrow().assignedUser()).isNull();
         assertThat(machines.freshDisks.get()).isEqualTo(fresh + 1);
@@ -245,6 +262,89 @@ class SessionTest {
         assertThat(consoles.closed).containsExactly(a.id() + " ADMIN", b.id() + " ADMIN");
         await().atMost(Duration.ofSeconds(5)).until(() -> desktops.find(b.id()).orElseThrow().state() == DesktopState.READY);
         assertThat(asAdmin(() -> admin.list(100)).getFirst().username()).as("active first").isEqualTo("alice");
+    }
+
+    @Test
+    void theBrokerDecidesWhyEachViewerIsClosedOnEveryPath() {
+        Desktop a = open("alice");
+        Desktop b = open("bob");
+        Desktop c = open("carol");
+        consoles.connect(a.id());
+        consoles.connect(b.id());
+        consoles.connect(c.id());
+
+        // An administrator disconnects alice by desktop: ADMIN, the session stays, the desktop stays hers.
+        Optional<Session> disconnected = asAdmin(() -> admin.disconnectDesktop(a.id()));
+        assertThat(disconnected).hasValueSatisfying(s -> {
+            assertThat(s.isActive()).isTrue();
+            assertThat(s.isConnected()).isFalse();
+        });
+        assertThat(consoles.closed).containsExactly(a.id() + " ADMIN");
+
+        // She reconnects; an administrator logs her off by desktop: ADMIN once, not ADMIN then SESSION_ENDED.
+        consoles.connect(a.id());
+        Optional<Session> loggedOff = asAdmin(() -> admin.logOffDesktop(a.id()));
+        assertThat(loggedOff).map(Session::endReason).contains(SessionEndReason.ADMIN_LOGOFF);
+        assertThat(consoles.closed).containsExactly(a.id() + " ADMIN", a.id() + " ADMIN");
+
+        // Bob logs himself off: SESSION_ENDED; an administrator's log off afterwards is refused and closes nothing.
+        String bobs = session(b).id();
+        as("bob", () -> desktops.logOff(b.id()));
+        assertThat(sessions.find(bobs).orElseThrow().endReason()).isEqualTo(SessionEndReason.USER_LOGOFF);
+        assertThatThrownBy(() -> asAdmin(() -> admin.logOff(bobs)))
+                .isInstanceOfSatisfying(BrokerException.class, e -> assertThat(e.status()).isEqualTo(BrokerStatus.ILLEGAL_STATE));
+        assertThat(consoles.closed).containsExactly(a.id() + " ADMIN", a.id() + " ADMIN", b.id() + " SESSION_ENDED");
+
+        // Carol's entitlement goes: REVOKED, the session ends for that reason and her pooled desktop is refreshed.
+        String carols = session(c).id();
+        assertThat(sessions.revokeAccess(poolId, "dave")).as("nobody else's session").isEmpty();
+        List<Session> revoked = sessions.revokeAccess(poolId, "carol");
+        assertThat(revoked).extracting(Session::id).containsExactly(carols);
+        assertThat(revoked.getFirst().endReason()).isEqualTo(SessionEndReason.ACCESS_REVOKED);
+        assertThat(consoles.closed).containsExactly(a.id() + " ADMIN", a.id() + " ADMIN", b.id() + " SESSION_ENDED",
+                c.id() + " REVOKED");
+        assertThat(sessions.revokeAccess(poolId, "carol")).as("revoking twice ends nothing more").isEmpty();
+        assertThat(consoles.closed).hasSize(4);
+        await().atMost(Duration.ofSeconds(5)).until(() -> desktops.find(c.id()).orElseThrow().state() == DesktopState.READY);
+        assertThat(desktops.find(c.id()).orElseThrow().assignedUser()).isNull();
+    }
+
+    @Test
+    void revocationOnlyEndsThatUsersSessionsOnThatPool() {
+        Pool other = asAdmin(() -> poolAdmin.create(new PoolSpec("other", PoolKind.POOLED, "console", 1, 128, 1, 1, 0,
+                List.of("group:demo"), Duration.ofMinutes(30), Duration.ofMinutes(15), Duration.ofHours(10))));
+        await().atMost(Duration.ofSeconds(10)).until(() -> as("alice", () -> desktops.myDesktops()).stream()
+                .anyMatch(card -> card.pool().id().equals(other.id()) && card.free() == 1));
+        Desktop mine = open("alice");
+        Desktop elsewhere = as("alice", () -> desktops.open(other.id()));
+        Desktop bobs = open("bob");
+        consoles.connect(mine.id());
+        consoles.connect(elsewhere.id());
+        consoles.connect(bobs.id());
+
+        assertThat(sessions.revokeAccess(other.id(), "alice")).extracting(Session::desktopId).containsExactly(elsewhere.id());
+        assertThat(consoles.closed).containsExactly(elsewhere.id() + " REVOKED");
+        assertThat(session(mine).isConnected()).isTrue();
+        assertThat(session(bobs).isConnected()).isTrue();
+
+        // The administrators' list filters by pool and by whether a session is active.
+        assertThat(asAdmin(() -> admin.list(Optional.of(poolId), Optional.empty(), 100)))
+                .extracting(Session::desktopId).containsExactlyInAnyOrder(mine.id(), bobs.id());
+        assertThat(asAdmin(() -> admin.list(Optional.of(other.id()), Optional.of(false), 100)))
+                .extracting(Session::endReason).containsExactly(SessionEndReason.ACCESS_REVOKED);
+        assertThat(asAdmin(() -> admin.list(Optional.of(other.id()), Optional.of(true), 100))).isEmpty();
+        assertThat(asAdmin(() -> admin.list(Optional.empty(), Optional.of(true), 100))).extracting(Session::poolId)
+                .containsOnly(poolId);
+        assertThat(asAdmin(() -> admin.list(Optional.empty(), Optional.empty(), 2))).hasSize(2)
+                .allMatch(Session::isActive);
+        assertThatThrownBy(() -> asAdmin(() -> admin.list(Optional.of("no-such-pool"), Optional.empty(), 100)))
+                .isInstanceOfSatisfying(BrokerException.class, e -> assertThat(e.status()).isEqualTo(BrokerStatus.NOT_FOUND));
+        assertThatThrownBy(() -> asAdmin(() -> admin.session("no-such-session")))
+                .isInstanceOfSatisfying(BrokerException.class, e -> assertThat(e.status()).isEqualTo(BrokerStatus.NOT_FOUND));
+        assertThatThrownBy(() -> asAdmin(() -> admin.disconnectDesktop("no-such-desktop")))
+                .isInstanceOfSatisfying(BrokerException.class, e -> assertThat(e.status()).isEqualTo(BrokerStatus.NOT_FOUND));
+        assertThatThrownBy(() -> as("alice", () -> admin.session(session(mine).id())))
+                .isInstanceOf(AuthorizationDeniedException.class);
     }
 
     private static <T> T asAdmin(java.util.function.Supplier<T> body) {

@@ -9,6 +9,7 @@ import org.springframework.security.access.AccessDeniedException;
 import org.springframework.web.bind.MethodArgumentNotValidException;
 import org.springframework.web.bind.annotation.ExceptionHandler;
 import org.springframework.web.bind.annotation.RestControllerAdvice;
+import org.springframework.web.method.annotation.MethodArgumentTypeMismatchException;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,6 +52,17 @@ class ApiErrors {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST, "Invalid input: " + fields.keySet());
         p.setProperty("code", "INVALID_INPUT");
         p.setProperty("fields", fields);
+        return p;
+    }
+
+    /** A path or query parameter of the wrong type ({@code active=maybe}, an unknown action): 400 naming it. */
+    @ExceptionHandler(MethodArgumentTypeMismatchException.class)
+    ProblemDetail mismatch(MethodArgumentTypeMismatchException e) {
+        ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.BAD_REQUEST,
+                "Invalid value for " + e.getName());
+        p.setProperty("code", "INVALID_INPUT");
+        p.setProperty("fields", Map.of(e.getName(), "not a valid "
+                + (e.getRequiredType() == null ? "value" : e.getRequiredType().getSimpleName())));
         return p;
     }
 

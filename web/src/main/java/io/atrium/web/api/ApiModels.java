@@ -6,12 +6,13 @@ import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolSpec;
+import io.atrium.broker.session.Session;
 
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
-/** The JSON shapes of the pool and desktop API. Durations are ISO-8601 ({@code PT30M}); input also takes seconds. */
+/** The JSON shapes of the pool, desktop and session API. Durations are ISO-8601 ({@code PT30M}); input also takes seconds. */
 final class ApiModels {
     private ApiModels() {
     }
@@ -64,6 +65,24 @@ final class ApiModels {
         static DesktopResponse of(Desktop d) {
             return new DesktopResponse(d.id(), d.poolId(), d.name(), d.state().name(), d.assignedUser(),
                     d.stateReason(), d.createdAt(), d.updatedAt());
+        }
+    }
+
+    /**
+     * A session: a user's tenure on a desktop, from open to log off.
+     *
+     * @param active    whether it is still going on
+     * @param connected whether a viewer is connected, as last recorded
+     * @param endReason why it ended ({@code USER_LOGOFF}, {@code DISCONNECT_GRACE}, {@code MAX_SESSION_LENGTH},
+     *                  {@code ADMIN_LOGOFF}, {@code ACCESS_REVOKED}, {@code DESKTOP_LOST}); {@code null} while active
+     */
+    record SessionResponse(String id, String desktopId, String desktopName, String poolId, String username,
+                           boolean active, boolean connected, Instant startedAt, Instant connectedAt,
+                           Instant disconnectedAt, Instant lastInputAt, Instant endedAt, String endReason) {
+        static SessionResponse of(Session s) {
+            return new SessionResponse(s.id(), s.desktopId(), s.desktopName(), s.poolId(), s.username(), s.isActive(),
+                    s.isConnected(), s.startedAt(), s.connectedAt(), s.disconnectedAt(), s.lastInputAt(), s.endedAt(),
+                    s.endReason() == null ? null : s.endReason().name());
         }
     }
 

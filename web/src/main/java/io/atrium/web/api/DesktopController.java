@@ -4,8 +4,7 @@ import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopService;
-import io.atrium.gateway.GatewayConnections;
-import io.atrium.gateway.GatewayStatus;
+import io.atrium.broker.session.SessionAdminService;
 import io.atrium.web.api.ApiModels.DesktopResponse;
 import io.atrium.web.api.ApiModels.MyDesktopResponse;
 import org.springframework.http.CacheControl;
@@ -34,12 +33,12 @@ class DesktopController {
 
     private final DesktopAdminService admin;
     private final DesktopService desktops;
-    private final GatewayConnections connections;
+    private final SessionAdminService sessions;
 
-    DesktopController(DesktopAdminService admin, DesktopService desktops, GatewayConnections connections) {
+    DesktopController(DesktopAdminService admin, DesktopService desktops, SessionAdminService sessions) {
         this.admin = admin;
         this.desktops = desktops;
-        this.connections = connections;
+        this.sessions = sessions;
     }
 
     @GetMapping("/desktops/{desktopId}")
@@ -49,8 +48,9 @@ class DesktopController {
 
     /**
      * {@code start} (STOPPED or FAILED), {@code shutdown} (READY or FAILED; ACPI), {@code reset} (running),
-     * {@code refresh} (READY pooled desktop: clean disk), {@code logoff} (end the user's session),
-     * {@code disconnect} (close the user's viewer; the session stays).
+     * {@code refresh} (READY pooled desktop: clean disk), {@code logoff} (end the user's session; 409 if it has none),
+     * {@code disconnect} (close the user's viewer; the session stays). The session actions are
+     * {@link SessionAdminService}'s, which closes the viewer with 4008 (the same as {@code /api/sessions}).
      */
     @PostMapping("/desktops/{desktopId}/actions/{action}")
     DesktopResponse action(@PathVariable String desktopId, @PathVariable Action action) {
@@ -61,14 +61,13 @@ class DesktopController {
             case refresh -> admin.refresh(desktopId);
             case logoff -> {
                 Desktop target = admin.desktop(desktopId);
-                connections.disconnect(target.id(), GatewayStatus.ADMIN_DISCONNECT);
-                admin.logOff(target.id());
+                sessions.logOffDesktop(target.id());
                 yield admin.desktop(target.id());
             }
             case disconnect -> {
                 Desktop target = admin.desktop(desktopId);
-                connections.disconnect(target.id(), GatewayStatus.ADMIN_DISCONNECT);
-                yield target;
+                sessions.disconnectDesktop(target.id());
+                yield admin.desktop(target.id());
             }
         };
         return DesktopResponse.of(d);

@@ -19,8 +19,8 @@ class OpenApiConfig {
     OpenAPI atriumOpenApi() {
         return new OpenAPI()
                 .info(new Info().title("Atrium API").version("0.1")
-                        .description("Pools, desktops and GPUs of Atrium. HTTP Basic with an Atrium user; "
-                                + "/api/pools, /api/desktops and /api/gpus need the ADMIN role, /api/me the caller's "
+                        .description("Pools, desktops, sessions and GPUs of Atrium. HTTP Basic with an Atrium user; "
+                                + "/api/pools, /api/desktops, /api/sessions and /api/gpus need the ADMIN role, /api/me the caller's "
                                 + "own desktops. Errors are RFC 9457 problem details with a code; bad input is 400 with "
                                 + "fields (field -> message), a missing thing 404, an illegal state change 409."))
                 .components(new Components().addSecuritySchemes("basicAuth",

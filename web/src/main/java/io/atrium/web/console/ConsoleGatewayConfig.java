@@ -5,6 +5,9 @@ import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.session.ConsoleConnections;
 import io.atrium.broker.ticket.RedeemedTicket;
 import io.atrium.broker.ticket.TicketService;
+import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.gateway.ConsoleConnector;
+import io.atrium.gateway.ConsoleConnectors;
 import io.atrium.gateway.ConsoleTarget;
 import io.atrium.gateway.GatewayConnections;
 import io.atrium.gateway.GatewayException;
@@ -20,7 +23,9 @@ import org.springframework.context.annotation.Configuration;
 
 /**
  * Runs the gateway inside the web app at {@code /gateway/*}: tickets are redeemed by the
- * broker's {@link TicketService}, and viewer connects/disconnects update the desktop's state.
+ * broker's {@link TicketService} (its console endpoint mapped to the gateway's value), viewer
+ * connects/disconnects update the desktop's state, and the broker closes viewers through
+ * {@link GatewayConsoleConnections}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(GatewaySettings.class)
@@ -45,29 +50,10 @@ public class ConsoleGatewayConfig {
         return connections;
     }
 
-    /** The broker's session reaper and admin actions see and close viewers through this. */
+    /** The broker's session service sees and closes viewers through this; it maps reasons to close codes. */
     @Bean
     ConsoleConnections consoleConnections(GatewayConnections connections) {
-        return new ConsoleConnections() {
-            @Override
-            public boolean isConnected(String desktopId) {
-                return connections.isConnected(desktopId);
-            }
-
-            @Override
-            public long bytesFromBrowser(String desktopId) {
-                return connections.connection(desktopId).map(c -> c.bytesFromBrowser()).orElse(-1L);
-            }
-
-            @Override
-            public boolean disconnect(String desktopId, CloseReason why) {
-                return connections.disconnect(desktopId, switch (why) {
-                    case IDLE -> GatewayStatus.SESSION_IDLE;
-                    case ADMIN -> GatewayStatus.ADMIN_DISCONNECT;
-                    case SESSION_ENDED -> GatewayStatus.SESSION_ENDED;
-                });
-            }
-        };
+        return new GatewayConsoleConnections(connections);
     }
 
     @Bean
@@ -75,28 +61,32 @@ public class ConsoleGatewayConfig {
         return request -> {
             try {
                 RedeemedTicket t = tickets.redeem(request.ticket(), request.desktopId(), request.user());
-                return new ConsoleTarget(t.desktopId(), t.username(), unixSocket(t.console()));
+                return new ConsoleTarget(t.desktopId(), t.username(), toGateway(t.console()));
             } catch (BrokerException e) {
                 throw new GatewayException(toGateway(e), e.getMessage());
             }
         };
     }
 
+    /** How the gateway opens consoles: by the address's scheme, unix sockets of this machine today. */
+    @Bean
+    ConsoleConnector consoleConnector() {
+        return ConsoleConnectors.defaults();
+    }
+
     @Bean
     ServletRegistrationBean<GatewayServlet> gatewayServlet(TicketRedeemer redeemer, GatewayConnections connections,
-                                                           GatewaySettings settings) {
-        var registration = new ServletRegistrationBean<>(new GatewayServlet(redeemer, connections, settings), "/gateway/*");
+                                                           GatewaySettings settings, ConsoleConnector connector) {
+        var registration = new ServletRegistrationBean<>(new GatewayServlet(redeemer, connections, settings, connector),
+                "/gateway/*");
         registration.setName("atriumGateway");
         registration.setLoadOnStartup(1);
         return registration;
     }
 
-    /** The relay opens unix sockets on this machine only (yet): the path of a {@code unix:} endpoint. */
-    static java.nio.file.Path unixSocket(io.atrium.vmm.api.ConsoleEndpoint console) throws GatewayException {
-        if (!console.address().startsWith(io.atrium.vmm.api.ConsoleEndpoint.UNIX)) {
-            throw new GatewayException(GatewayStatus.SERVER_ERROR, "unsupported console address");
-        }
-        return java.nio.file.Path.of(console.address().substring(io.atrium.vmm.api.ConsoleEndpoint.UNIX.length()));
+    /** The machine layer's console endpoint as the gateway's value (the gateway depends on neither). */
+    static io.atrium.gateway.ConsoleEndpoint toGateway(ConsoleEndpoint endpoint) {
+        return new io.atrium.gateway.ConsoleEndpoint(endpoint.hostId(), endpoint.address());
     }
 
     static GatewayStatus toGateway(BrokerException e) {

@@ -16,9 +16,8 @@ import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.ticket.ConsoleTicket;
 import io.atrium.broker.ticket.TicketService;
-import io.atrium.gateway.GatewayConnections;
-import io.atrium.gateway.GatewayStatus;
 import io.atrium.viewer.DesktopViewer;
+import io.atrium.web.console.CloseCodes;
 import jakarta.annotation.security.PermitAll;
 
 import java.net.URLEncoder;
@@ -27,19 +26,18 @@ import java.nio.charset.StandardCharsets;
 /**
  * The desktop viewer page. The route carries only the desktop id; whether the user may see it
  * is decided by {@link DesktopService#myDesktop} and, per connection, by {@link TicketService}.
+ * The viewer learns what each close code means from the gateway's table ({@link CloseCodes}).
  */
 @Route("desktop/:id")
 @PermitAll
 public class DesktopView extends VerticalLayout implements BeforeEnterObserver, HasDynamicTitle {
     private final DesktopService desktops;
     private final TicketService tickets;
-    private final GatewayConnections connections;
     private String title = "Desktop · Atrium";
 
-    public DesktopView(DesktopService desktops, TicketService tickets, GatewayConnections connections) {
+    public DesktopView(DesktopService desktops, TicketService tickets) {
         this.desktops = desktops;
         this.tickets = tickets;
-        this.connections = connections;
         setSizeFull();
         setPadding(false);
         setSpacing(false);
@@ -55,9 +53,9 @@ public class DesktopView extends VerticalLayout implements BeforeEnterObserver, 
         try {
             Desktop d = desktops.myDesktop(id);
             title = d.name() + " · Atrium";
+            // The broker ends the session and closes the viewer (4010); the page then leaves.
             Button logOff = new Button("Log off", e -> {
                 desktops.logOff(d.id());
-                connections.disconnect(d.id(), GatewayStatus.NORMAL);
                 getUI().ifPresent(ui -> ui.navigate(MyDesktopsView.class));
             });
             logOff.setId("log-off");
@@ -69,6 +67,7 @@ public class DesktopView extends VerticalLayout implements BeforeEnterObserver, 
                 return "/gateway/vnc?desktop=" + enc(d.id()) + "&ticket=" + enc(t.value());
             });
             viewer.setId("viewer");
+            viewer.setCloseCodes(CloseCodes.forViewer());
             add(top, viewer);
             setFlexGrow(1, viewer);
         } catch (BrokerException e) {

@@ -122,7 +122,9 @@ class PoolApiTest {
         Map<String, Map<String, Object>> paths = (Map<String, Map<String, Object>>) doc.get("paths");
         assertThat(paths).containsKeys("/api/pools", "/api/pools/{poolId}", "/api/pools/{poolId}/desktops",
                 "/api/desktops/{desktopId}/actions/{action}", "/api/desktops/{desktopId}",
-                "/api/desktops/{desktopId}/screenshot", "/api/me/desktops", "/api/me/pools/{poolId}/open");
+                "/api/desktops/{desktopId}/screenshot", "/api/me/desktops", "/api/me/pools/{poolId}/open",
+                "/api/sessions", "/api/sessions/{sessionId}", "/api/sessions/{sessionId}/disconnect",
+                "/api/sessions/{sessionId}/logoff");
         Set<String> missing = new TreeSet<>();
         for (Map.Entry<RequestMappingInfo, ?> e : mappings.getHandlerMethods().entrySet()) {
             for (String pattern : e.getKey().getPatternValues()) {

@@ -29,8 +29,8 @@ import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopAdminService.PoolStatus;
 import io.atrium.broker.desktop.DesktopState;
-import io.atrium.gateway.GatewayConnections;
-import io.atrium.gateway.GatewayStatus;
+import io.atrium.broker.session.Session;
+import io.atrium.broker.session.SessionAdminService;
 import io.atrium.web.ui.MainLayout;
 import jakarta.annotation.security.RolesAllowed;
 
@@ -39,18 +39,22 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Locale;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import java.util.function.Consumer;
 
 /**
  * One pool: its desktops with state, user, a live thumbnail (QMP screendump, every 3 s) and power actions; a
- * progress bar while it warms up; and its sessions (assigned desktops) with disconnect and log off.
+ * progress bar while it warms up; and its active sessions (from {@link SessionAdminService}) with disconnect and
+ * log off, which the broker carries out and for which it decides the viewer's close code.
  */
 @Route(value = "admin/pools/:id", layout = MainLayout.class)
 @PageTitle("Pool · Atrium")
 @RolesAllowed("ADMIN")
 public class PoolView extends VerticalLayout implements BeforeEnterObserver {
     private final DesktopAdminService admin;
-    private final GatewayConnections connections;
+    private final SessionAdminService sessionAdmin;
     private final H1 title = new H1();
     private final Paragraph summary = new Paragraph();
     private final ProgressBar progress = new ProgressBar();
@@ -60,9 +64,9 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
     private String poolId;
     private Registration poll;
 
-    public PoolView(DesktopAdminService admin, GatewayConnections connections) {
+    public PoolView(DesktopAdminService admin, SessionAdminService sessionAdmin) {
         this.admin = admin;
-        this.connections = connections;
+        this.sessionAdmin = sessionAdmin;
         setId("pool-view");
         summary.setId("pool-summary");
         progress.setId("pool-progress");
@@ -106,9 +110,11 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
     private void refresh() {
         PoolStatus s;
         List<Desktop> desktops;
+        List<Session> sessions;
         try {
             s = admin.poolStatus(poolId);
             desktops = admin.desktopsOf(poolId);
+            sessions = sessionAdmin.list(Optional.of(poolId), Optional.of(true), 1000);
         } catch (BrokerException e) {
             title.setText("Pool not found");
             summary.setText(e.getMessage());
@@ -134,7 +140,7 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         // Rebuild the rows only when something a row shows changed, so a click is never lost to a
         // re-render; otherwise just fetch fresh thumbnails.
         String signature = desktops.stream().map(d -> d.id() + "|" + d.state() + "|" + d.assignedUser() + "|"
-                + d.stateReason()).toList().toString();
+                + d.stateReason()).toList() + " " + sessions.stream().map(x -> x.id() + "|" + x.isConnected()).toList();
         if (signature.equals(shownSignature)) {
             thumbnails.forEach((id, img) -> img.setSrc(screenOf(id, img.getAlt().orElse(id))));
             return;
@@ -147,11 +153,11 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         }
         desktops.forEach(d -> desktopList.add(row(d)));
         sessionList.removeAll();
-        List<Desktop> sessions = desktops.stream().filter(d -> d.assignedUser() != null).toList();
         if (sessions.isEmpty()) {
             sessionList.add(new Span("No sessions."));
         }
-        sessions.forEach(d -> sessionList.add(sessionRow(d)));
+        Map<String, Desktop> byId = desktops.stream().collect(Collectors.toMap(Desktop::id, Function.identity()));
+        sessions.forEach(x -> sessionList.add(sessionRow(x, byId.get(x.desktopId()))));
     }
 
     private Div row(Desktop d) {
@@ -208,27 +214,24 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         return img;
     }
 
-    private Div sessionRow(Desktop d) {
+    /** A session row; {@code d} is the session's desktop as listed above, {@code null} if it is not (any more). */
+    private Div sessionRow(Session session, Desktop d) {
         Div row = new Div();
         row.addClassName("session-row");
-        row.getElement().setAttribute("data-desktop", d.name());
+        row.getElement().setAttribute("data-desktop", session.desktopName());
+        row.getElement().setAttribute("data-session", session.id());
         row.getStyle().set("display", "flex").set("align-items", "center").set("gap", "var(--lumo-space-m)");
-        boolean viewing = connections.isConnected(d.id());
-        Span text = new Span(d.assignedUser() + " on " + d.name() + " · " + d.state().name().toLowerCase(Locale.ROOT)
+        boolean viewing = session.isConnected();
+        Span text = new Span(session.username() + " on " + session.desktopName()
+                + (d == null ? "" : " · " + d.state().name().toLowerCase(Locale.ROOT))
                 + (viewing ? " · viewer connected" : ""));
-        Button disconnect = new Button("Disconnect", e -> {
-            boolean done = connections.disconnect(d.id(), GatewayStatus.ADMIN_DISCONNECT);
-            Notification.show(done ? "Disconnected " + d.assignedUser() + " from " + d.name()
-                    : "Nobody is viewing " + d.name());
-            refresh();
-        });
+        Button disconnect = new Button("Disconnect", e -> run(() -> sessionAdmin.disconnect(session.id()),
+                "Disconnected " + session.username() + " from " + session.desktopName()));
         disconnect.addClassName("session-disconnect");
         disconnect.addThemeVariants(ButtonVariant.LUMO_SMALL);
         disconnect.setEnabled(viewing);
-        Button logOff = new Button("Log off", e -> run(() -> {
-            connections.disconnect(d.id(), GatewayStatus.ADMIN_DISCONNECT);
-            admin.logOff(d.id());
-        }, "Logged " + d.assignedUser() + " off " + d.name()));
+        Button logOff = new Button("Log off", e -> run(() -> sessionAdmin.logOff(session.id()),
+                "Logged " + session.username() + " off " + session.desktopName()));
         logOff.addClassName("session-logoff");
         logOff.addThemeVariants(ButtonVariant.LUMO_SMALL, ButtonVariant.LUMO_ERROR);
         row.add(text, disconnect, logOff);
