@@ -62,7 +62,8 @@ public interface MachineHost {
     /**
      * At start-up: re-attaches machines left running by a previous process of this host (see
      * {@code atrium.vmm.keep-vms-on-exit}) whose names are in {@code keep}, and kills running machines that are
-     * not. Re-attached machines report their exit like started ones.
+     * not. Re-attached machines report their exit like started ones. After {@link #release()} this re-opens the host
+     * (a client that stopped and starts again, e.g. a restarted application context).
      *
      * @return the re-attached machines
      */
@@ -70,7 +71,8 @@ public interface MachineHost {
 
     /**
      * The process using this host is stopping: machines are detached and keep running when the host is configured
-     * to keep VMs on exit, otherwise stopped. No exit events are sent for them.
+     * to keep VMs on exit, otherwise stopped. No exit events are sent for them. Until the next {@link #adopt} every
+     * other call fails with {@code UNAVAILABLE}.
      */
     void release();
 

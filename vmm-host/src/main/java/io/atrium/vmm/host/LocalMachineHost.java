@@ -268,7 +268,9 @@ public final class LocalMachineHost implements MachineHost {
     @Override
     public List<MachineInfo> adopt(Set<String> keep) {
         Objects.requireNonNull(keep, "keep");
-        requireOpen();
+        synchronized (lock) {
+            released = false; // a stopped and restarted client (e.g. an application context) re-opens the host
+        }
         List<MachineInfo> adopted = new ArrayList<>();
         for (AdoptableVm found : host.findRunning()) {
             String name = found.name();

@@ -200,6 +200,16 @@ class LocalMachineHostIntegrationTest {
         assertThat(second.find("keep-1")).isEmpty();
         assertThat(firstEvents).as("a released host sends no exit events")
                 .noneMatch(e -> e instanceof MachineEvent.Exited);
+
+        // A client that stops and starts again in the same process (a paused and restarted application context)
+        // releases the host and then adopts: the host is open again and finds the machine it detached.
+        MachineInfo again = second.start(spec("again-1", "52:54:00:0a:00:06", DiskPolicy.FRESH, BootMode.INSTANT_CLONE_PREFERRED));
+        second.release();
+        assertThat(ProcessHandle.of(again.pid()).map(ProcessHandle::isAlive)).contains(true);
+        assertThat(second.adopt(Set.of("again-1"))).extracting(MachineInfo::name, MachineInfo::pid)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("again-1", again.pid()));
+        second.stop("again-1");
+        assertThat(ProcessHandle.of(again.pid()).map(ProcessHandle::isAlive).orElse(false)).isFalse();
     }
 
     @Test
