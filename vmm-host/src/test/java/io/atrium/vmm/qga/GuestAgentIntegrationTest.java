@@ -11,6 +11,10 @@ import io.atrium.vmm.qemu.VmSpec;
 import io.atrium.vmm.testing.QemuFixture;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -47,7 +51,7 @@ class GuestAgentIntegrationTest {
 
     @Test
     @Order(1)
-    void aBootedXDesktopRunsTheAgent() {
+    void aBootedXDesktopRunsTheAgent() throws Exception {
         VmSpec spec = qemu.host().specFor(GuestImages.X_DESKTOP, "qga-cold").build();
         assertThat(spec.guestAgent()).as("the X desktop image runs qemu-ga, so its VMs get the channel").isTrue();
         QemuVm vm = qemu.start(spec);
@@ -81,6 +85,17 @@ class GuestAgentIntegrationTest {
             // the client stays in sync after an error reply
             assertThat(run(qga, "echo", "still here")).isEqualTo("still here\n");
         }
+
+        // an earlier client left a slow command (its reply comes after it went away) and half a command
+        try (SocketChannel earlier = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+            earlier.connect(UnixDomainSocketAddress.of(spec.qgaSocket()));
+            earlier.write(ByteBuffer.wrap("{\"execute\": \"guest-set-time\"}\n{\"execute\": \"guest-pi"
+                    .getBytes(StandardCharsets.US_ASCII)));
+        }
+        try (QgaClient qga = QgaClient.connect(spec.qgaSocket(), Duration.ofSeconds(60))) {
+            assertThat(qga.hostname()).isEqualTo("qga-cold");
+            assertThat(run(qga, "uname", "-n")).isEqualTo("qga-cold\n");
+        }
     }
 
     @Test
@@ -97,7 +112,15 @@ class GuestAgentIntegrationTest {
             assertThat(qga.hostname()).isEqualTo("qga-clone-1");
             assertThat(qga.networkInterfaces()).anySatisfy(nic -> assertThat(nic.macAddress()).contains(mac));
 
-            // the clock: a wrong time first, so that the host's time below is shown to come from setTime
+            // the clock, always from a wrong time, so that the host's time is shown to come from the command:
+            // from the RTC (QEMU's follows the host clock across the restore; date -s leaves it alone) ...
+            long yesterday = Instant.now().minus(Duration.ofDays(1)).getEpochSecond();
+            run(qga, "date", "-s", "@" + yesterday);
+            assertThat(guestSeconds(qga)).isBetween(yesterday, yesterday + 5);
+            qga.setTimeFromRtc();
+            long now = Instant.now().getEpochSecond();
+            assertThat(guestSeconds(qga)).isBetween(now - 3, now + 3);
+            // ... and from the host's clock
             Instant wrong = Instant.now().minus(Duration.ofDays(3)).truncatedTo(ChronoUnit.SECONDS);
             qga.setTime(wrong);
             assertThat(guestSeconds(qga)).isBetween(wrong.getEpochSecond(), wrong.getEpochSecond() + 5);
