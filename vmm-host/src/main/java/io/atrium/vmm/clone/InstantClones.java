@@ -5,6 +5,7 @@ import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.disk.DirectoryCache;
 import io.atrium.vmm.disk.Disks;
 import io.atrium.vmm.image.GuestImage;
+import io.atrium.vmm.qga.QgaClient;
 import io.atrium.vmm.qemu.QemuLauncher;
 import io.atrium.vmm.qemu.QemuVm;
 import io.atrium.vmm.qemu.ResolvedAccelerator;
@@ -115,7 +116,9 @@ public final class InstantClones {
 
     /**
      * Returns the template for this image and VM shape, making it if it does not exist yet: boots
-     * a golden VM on its own overlay, waits for the image's ready marker and the guest agent, pauses
+     * a golden VM on its own overlay (with the QEMU guest agent channel if the image runs
+     * {@code qemu-ga}: that is part of the template's key, and every clone has it exactly when the
+     * template has), waits for the image's ready marker and the guest agents, pauses
      * it, streams its state to {@code templates/<key>/state}, quits QEMU and freezes the overlay as
      * the read-only base. Takes one boot (seconds for the console guest, about a minute for the X
      * desktop under TCG); a cached template is returned in milliseconds.
@@ -130,17 +133,29 @@ public final class InstantClones {
         ResolvedAccelerator accel = accelerator;
         String accelOptions = accel.isKvm() ? "" : image.tcgOptions();
         String append = image.appendFor(GOLDEN_NAME);
-        String specHash = sha256(String.join("\n", RECIPE_VERSION, image.hash(), imageName,
-                Integer.toString(vcpus), Integer.toString(memory), accel.accel().name(), accelOptions, append));
-        String key = image.hash().substring(0, Math.min(16, image.hash().length())) + "-" + specHash.substring(0, 12);
+        boolean guestAgent = image.guestAgent();
+        String key = key(image, imageName, vcpus, memory, accel, accelOptions, append, guestAgent);
         Template template = new Template(key, image, templatesDir().resolve(key), vcpus, memory, accel, accelOptions,
-                append, GOLDEN_NAME);
+                append, GOLDEN_NAME, guestAgent);
         if (Files.isRegularFile(template.directory().resolve(Template.DESCRIPTION))) {
             return template;
         }
         DirectoryCache.ensure(templatesDir(), key, Template.DESCRIPTION, "instant-clone template for image " + imageName,
                 tmp -> saveGolden(template, tmp, imageName));
         return template;
+    }
+
+    /**
+     * The template directory's name: {@code <image hash prefix>-<spec hash prefix>}, where the spec
+     * hash covers everything that shapes the saved machine (image, vCPUs, memory, accelerator and
+     * its options, kernel command line, and whether it has the guest agent channel).
+     */
+    static String key(GuestImage image, String imageName, int vcpus, int memoryMb, ResolvedAccelerator accel,
+            String accelOptions, String append, boolean guestAgent) {
+        String specHash = sha256(String.join("\n", RECIPE_VERSION, image.hash(), imageName,
+                Integer.toString(vcpus), Integer.toString(memoryMb), accel.accel().name(), accelOptions, append,
+                "guestAgent=" + guestAgent));
+        return image.hash().substring(0, Math.min(16, image.hash().length())) + "-" + specHash.substring(0, 12);
     }
 
     private void saveGolden(Template template, Path tmp, String imageName) throws IOException {
@@ -152,12 +167,16 @@ public final class InstantClones {
         VmSpec spec = VmSpec.builder().name(GOLDEN_NAME).vcpus(template.vcpus()).memoryMb(template.memoryMb())
                 .accel(template.accel()).accelOptions(template.accelOptions())
                 .kernel(template.image().kernel()).initrd(template.image().initrd()).append(template.append())
+                .guestAgent(template.guestAgent())
                 .disk(disk).runDir(runDir).macAddress(VmSpec.randomMac()).build();
         log.info("template {}: booting golden VM of image {}", template.key(), imageName);
         try (QemuVm vm = launcher.start(spec)) {
             long boot = System.nanoTime();
             vm.awaitSerialOutput(template.image().readyMarker(), prepareTimeout);
             vm.awaitSerialOutput(GuestImage.AGENT_READY, Duration.ofSeconds(30));
+            if (template.guestAgent()) {
+                awaitGuestAgent(vm, goldenRunDir);
+            }
             sleep(settle.toMillis());
             log.info("template {}: golden VM ready after {} ms, saving its state", template.key(),
                     (System.nanoTime() - boot) / 1_000_000);
@@ -185,11 +204,27 @@ public final class InstantClones {
         description.put("accel", template.accel().accel().name());
         description.put("accelOptions", template.accelOptions());
         description.put("append", template.append());
+        description.put("guestAgent", template.guestAgent());
         description.put("stateBytes", Files.size(tmp.resolve(Template.STATE_FILE)));
         description.put("preparedAt", java.time.Instant.now().toString());
         Files.writeString(tmp.resolve(Template.DESCRIPTION),
                 JSON.writerWithDefaultPrettyPrinter().writeValueAsString(description) + "\n");
         DirectoryCache.deleteTree(runDir);
+    }
+
+    /**
+     * A template with the guest agent channel is saved only with an agent that answers: the image
+     * said it started {@code qemu-ga}, and it answered a sync and a ping. The connection is closed
+     * again before the state is saved, so clones start with nobody on the host end.
+     */
+    private static void awaitGuestAgent(QemuVm vm, RunDir runDir) {
+        vm.awaitSerialOutput(GuestImage.GUEST_AGENT_STARTED, Duration.ofSeconds(30));
+        try (QgaClient qga = QgaClient.connect(runDir.qgaSocket(), Duration.ofSeconds(60))) {
+            qga.ping();
+        } catch (VmmException e) {
+            throw new VmmException("VM " + vm.name() + ": the QEMU guest agent does not answer: " + e.getMessage()
+                    + "\n--- serial.log ---\n" + vm.serialLogTail(20), e);
+        }
     }
 
     /** Streams the (paused) VM's state through a unix socket this JVM listens on into {@code target}. */
@@ -252,7 +287,7 @@ public final class InstantClones {
     public QemuVm startFromTemplate(Template template, VmSpec spec) {
         Objects.requireNonNull(template, "template");
         if (!spec.incoming() || spec.disk() == null || spec.memoryMb() != template.memoryMb()
-                || spec.vcpus() != template.vcpus()) {
+                || spec.vcpus() != template.vcpus() || spec.guestAgent() != template.guestAgent()) {
             throw new IllegalArgumentException("spec does not match template " + template.key()
                     + "; build it with Template.cloneSpec");
         }

@@ -26,9 +26,11 @@ import java.util.Objects;
  * @param accelOptions {@code -accel} properties of the golden VM (e.g. {@code tb-size=64})
  * @param append kernel command line of the golden VM (clones keep it: the kernel is not re-read)
  * @param goldenName hostname the golden VM booted with, before clones get their own
+ * @param guestAgent the golden VM had the QEMU guest agent channel ({@link VmSpec#guestAgent()});
+ *     every clone has it too (a clone has exactly its template's devices)
  */
 public record Template(String key, GuestImage image, Path directory, int vcpus, int memoryMb,
-        ResolvedAccelerator accel, String accelOptions, String append, String goldenName) {
+        ResolvedAccelerator accel, String accelOptions, String append, String goldenName, boolean guestAgent) {
 
     /** File name of the saved state (a QEMU migration stream) in the template directory. */
     public static final String STATE_FILE = "state";
@@ -58,12 +60,13 @@ public record Template(String key, GuestImage image, Path directory, int vcpus, 
     }
 
     /**
-     * The spec of a clone: the golden VM's machine (same devices, vCPUs, memory, kernel, append)
-     * with its own name, run directory, overlay and MAC, started with {@code -incoming defer}.
+     * The spec of a clone: the golden VM's machine (same devices, including the guest agent
+     * channel, vCPUs, memory, kernel, append) with its own name, run directory, overlay and MAC,
+     * started with {@code -incoming defer}.
      */
     public VmSpec cloneSpec(String name, String macAddress, Path runDir) {
         return VmSpec.builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).accelOptions(accelOptions)
-                .kernel(image.kernel()).initrd(image.initrd()).append(append)
+                .kernel(image.kernel()).initrd(image.initrd()).append(append).guestAgent(guestAgent)
                 .disk(RunDir.of(runDir).overlay()).runDir(runDir).macAddress(macAddress).incoming(true)
                 .build();
     }

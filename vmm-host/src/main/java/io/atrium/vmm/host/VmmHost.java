@@ -84,15 +84,17 @@ public final class VmmHost implements AutoCloseable {
     /**
      * A spec for a VM of the image called {@code imageName} ({@link GuestImages#byName}): its
      * kernel/initrd, {@code atrium.hostname=<vmName>}, the overlay {@link RunDir#overlay()}, the
-     * image's recommended memory and, under TCG, its accelerator options (e.g. {@code tb-size=64}
-     * for the X desktop). Start it with {@link #start(VmSpec)}, which clones that image's golden disk.
+     * image's recommended memory, under TCG its accelerator options (e.g. {@code tb-size=64} for the
+     * X desktop), and the QEMU guest agent channel if the image runs {@code qemu-ga}
+     * ({@link GuestImage#guestAgent()}). Start it with {@link #start(VmSpec)}, which clones that
+     * image's golden disk.
      */
     public VmSpec.Builder specFor(String imageName, String vmName) {
         GuestImage image = images.byName(imageName);
         Path runDir = runDir(vmName);
         return VmSpec.builder().name(vmName).accel(accelerator).kernel(image.kernel()).initrd(image.initrd())
                 .append(image.appendFor(vmName)).memoryMb(image.memoryMb())
-                .accelOptions(accelerator.isKvm() ? "" : image.tcgOptions())
+                .accelOptions(accelerator.isKvm() ? "" : image.tcgOptions()).guestAgent(image.guestAgent())
                 .disk(RunDir.of(runDir).overlay()).runDir(runDir);
     }
 

@@ -18,14 +18,23 @@ import java.util.Objects;
  *     {@code tb-size=64}; empty for none
  * @param readyMarker serial-console text the guest prints when its desktop is ready for a user
  *     (instant-clone templates are saved right after it appeared)
+ * @param guestAgent the image runs the QEMU guest agent ({@code qemu-ga}) on the virtio-serial port
+ *     {@code org.qemu.guest_agent.0}: its VMs get that channel ({@code VmSpec.guestAgent}), and
+ *     the guest prints {@link #GUEST_AGENT_STARTED} on serial when it started the agent
  */
 public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
-        String name, int memoryMb, String tcgOptions, String readyMarker) {
+        String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent) {
 
     /** Ready marker of the console guest: its login shell on tty1 has read /etc/profile. */
     public static final String CONSOLE_READY = "atrium-init: shell ready on /dev/tty1";
     /** Printed on serial by the guest agent (console and X images) once it listens on ttyS1. */
     public static final String AGENT_READY = "atrium-agent: listening on /dev/ttyS1";
+    /**
+     * Printed on serial by the X desktop's {@code /sbin/atrium-init} when it started {@code qemu-ga}
+     * on the guest agent channel (only images with {@link #guestAgent()}; the agent answers shortly
+     * after).
+     */
+    public static final String GUEST_AGENT_STARTED = "atrium-init: qemu-ga started on /dev/virtio-ports/org.qemu.guest_agent.0";
 
     public GuestImage {
         Objects.requireNonNull(kernel, "kernel");
@@ -41,9 +50,12 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
         }
     }
 
-    /** A console-guest image (256 MiB, no TCG options, ready at {@link #CONSOLE_READY}). */
+    /**
+     * A console-guest image (256 MiB, no TCG options, ready at {@link #CONSOLE_READY}, no QEMU guest
+     * agent).
+     */
     public GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend) {
-        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY);
+        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY, false);
     }
 
     /** The image directory, {@code dataDir/images/<hash>}. */

@@ -31,7 +31,7 @@ import tools.jackson.databind.node.ObjectNode;
 
 /**
  * Builds the "x-desktop" guest: {@code debootstrap --variant=minbase} of Debian bookworm with Xorg
- * (modesetting), jwm and xterm plus the generic kernel, turned into an ext4 root disk
+ * (modesetting), jwm, xterm and the QEMU guest agent plus the generic kernel, turned into an ext4 root disk
  * ({@code golden.qcow2}, mode 0444); the kernel and Debian's initramfs are copied out of the root
  * file system so QEMU boots them with {@code -kernel/-initrd} and {@code root=/dev/vda}.
  *
@@ -45,12 +45,17 @@ final class XDesktopImageBuilder {
 
     private static final Logger log = LoggerFactory.getLogger(XDesktopImageBuilder.class);
 
-    static final String RECIPE_VERSION = "atrium-x-desktop-image/1";
+    static final String RECIPE_VERSION = "atrium-x-desktop-image/2";
     static final String SUITE = "bookworm";
     static final String MIRROR = "http://deb.debian.org/debian";
+    /**
+     * The Debian packages. {@code qemu-guest-agent} is the QEMU guest agent (started by
+     * {@code /sbin/atrium-init}); {@code util-linux-extra} holds {@code /sbin/hwclock}, which its
+     * {@code guest-set-time} runs.
+     */
     static final List<String> PACKAGES = List.of("linux-image-amd64", "udev", "kmod", "iproute2", "xserver-xorg-core",
             "xserver-xorg-input-evdev", "xserver-xorg-input-libinput", "xinit", "x11-xserver-utils", "jwm", "xterm",
-            "xfonts-base");
+            "xfonts-base", "qemu-guest-agent", "util-linux-extra");
     static final String DEFAULT_APPEND =
             "root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0 quiet loglevel=3";
     static final int MEMORY_MB = 256;
@@ -77,7 +82,7 @@ final class XDesktopImageBuilder {
 
     static GuestImage image(Path dir, String hash) {
         return new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd.img"), dir.resolve("golden.qcow2"), hash,
-                DEFAULT_APPEND, GuestImages.X_DESKTOP, MEMORY_MB, TCG_OPTIONS, READY_MARKER);
+                DEFAULT_APPEND, GuestImages.X_DESKTOP, MEMORY_MB, TCG_OPTIONS, READY_MARKER, true);
     }
 
     static String recipeHash(Map<String, byte[]> templates) {

@@ -17,11 +17,27 @@ import java.util.Objects;
  *       control;</li>
  *   <li>no default devices and no user config file: the VM has exactly the devices listed;</li>
  *   <li>the guest agent channel ({@code ttyS1}) is the unix socket {@link RunDir#agentSocket()};</li>
+ *   <li>there is at most one virtio-serial controller ({@value #VIRTIO_SERIAL}), present exactly
+ *       when the VM has a virtio-serial port, and every port is on it; the QEMU guest agent port
+ *       {@value #GUEST_AGENT_PORT} ({@link VmSpec#guestAgent()}) is the unix socket
+ *       {@link RunDir#qgaSocket()};</li>
  *   <li>an instant clone ({@link VmSpec#incoming()}) has exactly the devices of the VM whose state
  *       it restores: only {@code -incoming defer} is added, and names, paths and MAC may differ.</li>
  * </ul>
  */
 final class QemuCommandLine {
+
+    /** Id of the one virtio-serial controller; every {@code virtserialport} is on its bus. */
+    static final String VIRTIO_SERIAL = "virtio-serial0";
+    /** Name of the QEMU guest agent's port (what {@code qemu-ga} in the guest opens). */
+    static final String GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
+
+    /**
+     * A port on the virtio-serial controller: a chardev (its QEMU options, {@code id=<chardev>}
+     * among them) and the port name the guest sees under {@code /dev/virtio-ports/}.
+     */
+    private record VirtioSerialPort(String chardev, String chardevOptions, String name) {
+    }
 
     private QemuCommandLine() {
     }
@@ -64,6 +80,7 @@ final class QemuCommandLine {
         add(args, "-serial", "file:" + spec.serialLog());
         add(args, "-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off");
         add(args, "-serial", "chardev:agent");
+        addVirtioSerial(args, virtioSerialPorts(spec));
         add(args, "-chardev", "socket,id=qmp,path=" + spec.qmpSocket() + ",server=on,wait=off");
         add(args, "-mon", "chardev=qmp,mode=control");
         add(args, "-vnc", "unix:" + spec.vncSocket());
@@ -74,6 +91,33 @@ final class QemuCommandLine {
         }
         args.addAll(spec.extraArgs());
         return List.copyOf(args);
+    }
+
+    /**
+     * The virtio-serial ports of the VM, in a fixed order (the order is part of the machine: an
+     * instant clone restores the port numbers of its template). Later ports (e.g. the SPICE
+     * vdagent's {@code com.redhat.spice.0}) join this list.
+     */
+    private static List<VirtioSerialPort> virtioSerialPorts(VmSpec spec) {
+        List<VirtioSerialPort> ports = new ArrayList<>();
+        if (spec.guestAgent()) {
+            ports.add(new VirtioSerialPort("qga", "socket,id=qga,path=" + spec.qgaSocket() + ",server=on,wait=off",
+                    GUEST_AGENT_PORT));
+        }
+        return ports;
+    }
+
+    /** One controller for all ports, none without ports. */
+    private static void addVirtioSerial(List<String> args, List<VirtioSerialPort> ports) {
+        if (ports.isEmpty()) {
+            return;
+        }
+        add(args, "-device", "virtio-serial-pci,id=" + VIRTIO_SERIAL);
+        for (VirtioSerialPort port : ports) {
+            add(args, "-chardev", port.chardevOptions());
+            add(args, "-device", "virtserialport,bus=" + VIRTIO_SERIAL + ".0,chardev=" + port.chardev()
+                    + ",name=" + port.name());
+        }
     }
 
     private static String withOptions(String accel, String options) {

@@ -21,6 +21,8 @@ import java.util.Optional;
  *   qemu.pid qmp.sock    pid file (written by QEMU), QMP control socket
  *   serial.log           guest serial console (ttyS0)
  *   agent.sock           guest agent channel (the guest's ttyS1)
+ *   qga.sock             QEMU guest agent channel (virtio-serial port org.qemu.guest_agent.0), only
+ *                        with VmSpec.guestAgent
  *   disk.qcow2           the VM's disk: a linked clone over a golden image or a template base
  *   incoming.sock        only while an instant clone loads its state
  *   migrate.sock         only while a golden VM's state is saved into a template
@@ -77,6 +79,15 @@ public record RunDir(Path dir) {
         return dir.resolve("agent.sock");
     }
 
+    /**
+     * The QEMU guest agent channel, {@code qga.sock}: a QEMU socket chardev (server) wired to the
+     * virtio-serial port {@code org.qemu.guest_agent.0}, where the guest's {@code qemu-ga} listens.
+     * Only VMs with {@link VmSpec#guestAgent()} have it.
+     */
+    public Path qgaSocket() {
+        return dir.resolve("qga.sock");
+    }
+
     /** Where an instant clone ({@link VmSpec#incoming()}) receives its saved state, {@code incoming.sock}. */
     public Path incomingSocket() {
         return dir.resolve("incoming.sock");
@@ -122,7 +133,7 @@ public record RunDir(Path dir) {
 
     /** Every unix socket QEMU or vmm-host may create here (their paths must fit sun_path). */
     public List<Path> sockets() {
-        return List.of(qmpSocket(), agentSocket(), incomingSocket(), migrateSocket(), vncSocket());
+        return List.of(qmpSocket(), agentSocket(), qgaSocket(), incomingSocket(), migrateSocket(), vncSocket());
     }
 
     /** What explains a VM's failure: {@code qemu.log}, {@code serial.log}, {@code qemu.args}. */

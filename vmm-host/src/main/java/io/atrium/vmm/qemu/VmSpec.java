@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
  *     {@code tb-size=64} for TCG; empty for none. Only {@code key=value} pairs joined by ','
  * @param incoming {@code true} to start QEMU with {@code -incoming defer}: it waits for a
  *     migration stream (an instant clone restoring a template's saved state) instead of booting
+ * @param guestAgent {@code true} to give the VM the QEMU guest agent channel: the virtio-serial
+ *     controller and on it the port {@code org.qemu.guest_agent.0}, whose host end is the unix
+ *     socket {@link RunDir#qgaSocket()}. Opt-in (default {@code false}); a device of the machine, so
+ *     an instant clone has it exactly when its template has it
  */
 public record VmSpec(
         String name,
@@ -47,7 +51,8 @@ public record VmSpec(
         String macAddress,
         List<String> extraArgs,
         String accelOptions,
-        boolean incoming) {
+        boolean incoming,
+        boolean guestAgent) {
 
     /** Maximum length of a unix socket path (sun_path is 108 bytes including the NUL). */
     public static final int MAX_SOCKET_PATH = 107;
@@ -116,6 +121,14 @@ public record VmSpec(
         return layout().agentSocket();
     }
 
+    /**
+     * The QEMU guest agent channel ({@link RunDir#qgaSocket()}); QEMU creates it only when
+     * {@link #guestAgent()} is set. Talk to it with {@code io.atrium.vmm.qga.QgaClient}.
+     */
+    public Path qgaSocket() {
+        return layout().qgaSocket();
+    }
+
     /** Where an {@link #incoming()} VM listens for its migration stream ({@link RunDir#incomingSocket()}). */
     public Path incomingSocket() {
         return layout().incomingSocket();
@@ -165,7 +178,7 @@ public record VmSpec(
     public Builder toBuilder() {
         return new Builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).kernel(kernel)
                 .initrd(initrd).append(append).disk(disk).runDir(runDir).macAddress(macAddress)
-                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming);
+                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent);
     }
 
     private static Path absolute(Path path, String what) {
@@ -179,7 +192,7 @@ public record VmSpec(
         return path.normalize();
     }
 
-    /** Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC. */
+    /** Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel. */
     public static final class Builder {
         private String name;
         private int vcpus = 1;
@@ -194,6 +207,7 @@ public record VmSpec(
         private List<String> extraArgs = List.of();
         private String accelOptions = "";
         private boolean incoming;
+        private boolean guestAgent;
 
         private Builder() {
         }
@@ -211,10 +225,11 @@ public record VmSpec(
         public Builder extraArgs(List<String> value) { this.extraArgs = value; return this; }
         public Builder accelOptions(String value) { this.accelOptions = value; return this; }
         public Builder incoming(boolean value) { this.incoming = value; return this; }
+        public Builder guestAgent(boolean value) { this.guestAgent = value; return this; }
 
         public VmSpec build() {
             return new VmSpec(name, vcpus, memoryMb, accel, kernel, initrd, append, disk, runDir,
-                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming);
+                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent);
         }
     }
 }

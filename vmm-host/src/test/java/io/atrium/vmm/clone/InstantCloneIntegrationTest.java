@@ -117,6 +117,12 @@ class InstantCloneIntegrationTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> qemu.host().instantClones()
                 .startFromTemplate(template, spec.toBuilder().memoryMb(512).build()))
                 .isInstanceOf(IllegalArgumentException.class);
+        // a clone has exactly its template's devices: not the guest agent channel the console template lacks
+        assertThat(template.guestAgent()).isFalse();
+        assertThat(spec.guestAgent()).isFalse();
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> qemu.host().instantClones()
+                .startFromTemplate(template, spec.toBuilder().guestAgent(true).build()))
+                .isInstanceOf(IllegalArgumentException.class);
         Path overlay = RunDir.of(qemu.host().runDir("bad")).overlay();
         assertThat(overlay).doesNotExist();
     }

@@ -41,6 +41,8 @@ class ConsoleImageTest {
                 .isEqualTo(PosixFilePermissions.fromString("r--r--r--"));
         assertThat(first.appendFor("desk-1"))
                 .isEqualTo("console=ttyS0,115200 console=tty0 quiet loglevel=3 atrium.hostname=desk-1");
+        // the busybox guest has no QEMU guest agent, so its VMs get no channel for one
+        assertThat(first.guestAgent()).isFalse();
 
         JsonNode manifest = JsonMapper.builder().build().readTree(first.manifest().toFile());
         assertThat(manifest.path("hash").asString()).isEqualTo(first.hash());

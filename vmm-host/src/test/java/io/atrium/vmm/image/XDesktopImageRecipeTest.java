@@ -28,5 +28,14 @@ class XDesktopImageRecipeTest {
         assertThat(image.memoryMb()).isGreaterThanOrEqualTo(256);
         assertThat(image.tcgOptions()).isEqualTo("tb-size=64");
         assertThat(image.appendFor("desk-1")).contains("root=/dev/vda").endsWith("atrium.hostname=desk-1");
+        // it runs qemu-ga, so its VMs get the guest agent channel
+        assertThat(image.guestAgent()).isTrue();
+        assertThat(XDesktopImageBuilder.PACKAGES).contains("qemu-guest-agent", "util-linux-extra");
+        assertThat(new String(XDesktopImageBuilder.templates().get("x-desktop/atrium-init"), StandardCharsets.UTF_8))
+                .contains("/usr/sbin/qemu-ga --method=virtio-serial --path=\"$qga_port\"")
+                .contains("qga_port=/dev/virtio-ports/org.qemu.guest_agent.0")
+                .contains("log \"qemu-ga started on $qga_port");
+        assertThat(GuestImage.GUEST_AGENT_STARTED).isEqualTo("atrium-init: qemu-ga started on "
+                + "/dev/virtio-ports/org.qemu.guest_agent.0");
     }
 }

@@ -59,12 +59,44 @@ class QemuCommandLineTest {
                 .incoming(true).build()));
     }
 
-    @Test
-    void tcgXDesktop() throws IOException {
-        assertGolden("tcg-x-desktop", QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("test"))
+    private static VmSpec.Builder xDesktop() {
+        return console().accel(ResolvedAccelerator.tcg("test"))
                 .append("root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0"
                         + " quiet loglevel=3 atrium.hostname=desk-1")
-                .memoryMb(256).accelOptions("tb-size=64").build()));
+                .memoryMb(256).accelOptions("tb-size=64").guestAgent(true);
+    }
+
+    @Test
+    void tcgXDesktop() throws IOException {
+        assertGolden("tcg-x-desktop", QemuCommandLine.build(xDesktop().build()));
+    }
+
+    @Test
+    void tcgXDesktopInstantCloneRestore() throws IOException {
+        assertGolden("tcg-x-desktop-instant-clone", QemuCommandLine.build(xDesktop()
+                .append("root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0"
+                        + " quiet loglevel=3 atrium.hostname=atrium-golden")
+                .incoming(true).build()));
+    }
+
+    @Test
+    void theGuestAgentChannelIsOnePortOnTheOneVirtioSerialController() {
+        List<String> with = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).guestAgent(true).build());
+        List<String> without = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());
+
+        assertThat(with).filteredOn(a -> a.startsWith("virtio-serial-pci")).containsExactly("virtio-serial-pci,id="
+                + QemuCommandLine.VIRTIO_SERIAL);
+        assertThat(with).filteredOn(a -> a.startsWith("virtserialport")).containsExactly(
+                "virtserialport,bus=virtio-serial0.0,chardev=qga,name=org.qemu.guest_agent.0");
+        assertThat(with).contains("socket,id=qga,path=" + RUN.resolve("qga.sock") + ",server=on,wait=off");
+        assertThat(with.get(with.indexOf("virtio-serial-pci,id=virtio-serial0") - 1)).isEqualTo("-device");
+        // nothing else changes, and without the flag there is no controller
+        List<String> rest = new ArrayList<>(with);
+        int at = rest.indexOf("virtio-serial-pci,id=virtio-serial0") - 1;
+        rest.subList(at, at + 6).clear();
+        assertThat(rest).isEqualTo(without);
+        assertThat(without).noneMatch(a -> a.contains("virtio-serial") || a.contains("virtserialport")
+                || a.contains("qga"));
     }
 
     @Test
@@ -84,6 +116,7 @@ class QemuCommandLineTest {
             assertThat(args).contains("-nodefaults", "-no-user-config")
                     .contains("user,id=net0,restrict=on")
                     .contains("socket,id=agent,path=" + RUN.resolve("agent.sock") + ",server=on,wait=off")
+                    .doesNotContain("virtio-serial-pci,id=virtio-serial0")
                     .contains("on,obsolete=deny,elevateprivileges=deny,spawn=deny,resourcecontrol=deny")
                     .doesNotContain("-runas", "-daemonize");
             assertThat(args.contains("host")).isEqualTo(accel.isKvm());

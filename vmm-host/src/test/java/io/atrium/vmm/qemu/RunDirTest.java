@@ -23,6 +23,8 @@ class RunDirTest {
         assertThat(run.vncDir()).isEqualTo(Path.of("/r/desk-1/vnc"));
         assertThat(run.vncSocket()).isEqualTo(Path.of("/r/desk-1/vnc/vnc.sock"));
         assertThat(run.agentSocket()).isEqualTo(Path.of("/r/desk-1/agent.sock"));
+        assertThat(run.qgaSocket()).isEqualTo(Path.of("/r/desk-1/qga.sock"));
+        assertThat(run.sockets()).contains(run.qgaSocket());
         assertThat(run.incomingSocket()).isEqualTo(Path.of("/r/desk-1/incoming.sock"));
         assertThat(run.migrateSocket()).isEqualTo(Path.of("/r/desk-1/migrate.sock"));
         assertThat(run.serialLog()).isEqualTo(Path.of("/r/desk-1/serial.log"));

@@ -26,10 +26,13 @@ class VmSpecTest {
         assertThat(spec.agentSocket()).isEqualTo(Path.of("/r/desk-1/agent.sock"));
         assertThat(spec.incomingSocket()).isEqualTo(Path.of("/r/desk-1/incoming.sock"));
         assertThat(spec.accelOptions()).isEmpty();
+        assertThat(spec.qgaSocket()).isEqualTo(Path.of("/r/desk-1/qga.sock"));
         assertThat(spec.incoming()).isFalse();
+        assertThat(spec.guestAgent()).isFalse();
         assertThat(spec.toBuilder().build()).isEqualTo(spec);
-        VmSpec clone = valid().accelOptions("tb-size=64").incoming(true).build();
+        VmSpec clone = valid().accelOptions("tb-size=64").incoming(true).guestAgent(true).build();
         assertThat(clone.toBuilder().build()).isEqualTo(clone);
+        assertThat(clone.guestAgent()).isTrue();
     }
 
     @Test
