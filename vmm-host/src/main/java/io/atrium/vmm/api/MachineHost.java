@@ -77,6 +77,24 @@ public interface MachineHost {
     void release();
 
     /**
+     * What this host can do for desktop networks: the modes it runs safely, why others are missing, its own IPv4
+     * networks (which a lab must not overlap) and the lab switches it has now. A host that does not manage networks
+     * offers isolated desktops only.
+     */
+    default HostNetworking networking() {
+        return HostNetworking.isolatedOnly("host " + hostId() + " does not manage desktop networks");
+    }
+
+    /**
+     * Keeps the lab switches in {@code switchIds} and removes every other one: at once when no machine is attached
+     * to it, otherwise as soon as its last machine stops (machines on it keep their network until then). A switch is
+     * made again by the next {@link #start} that asks for it. Idempotent.
+     */
+    default void retainNetworks(Set<String> switchIds) {
+        // a host that makes no switches has none to remove
+    }
+
+    /**
      * Subscribes to this host's events, in order per machine. The listener runs on a host thread and must
      * return quickly (hand work to another thread); exceptions it throws are logged and ignored.
      *
