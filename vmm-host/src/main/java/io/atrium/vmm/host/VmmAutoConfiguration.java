@@ -59,9 +59,10 @@ public class VmmAutoConfiguration {
     /**
      * Desktop networks ({@code atrium.vmm.network.*}); probes this process's privileges at start and logs what is
      * available. Removing them is the machine host's release (without keep-vms-on-exit), not the context's close.
+     * Not made when the application brings its own machine host.
      */
     @Bean(destroyMethod = "")
-    @ConditionalOnMissingBean
+    @ConditionalOnMissingBean({HostNetworks.class, MachineHost.class})
     HostNetworks hostNetworks(VmmProperties properties, NetworkProperties network) {
         return new HostNetworks(properties, network);
     }

@@ -268,19 +268,11 @@ public final class HostNetworks {
                 removeSwitch(id, "removing all desktop networks");
             }
             removeNat();
-            for (String ns : commands.namespaces()) {
-                if (layout.isOurNamespace(ns)) {
-                    log.info("desktop networks: deleting stray namespace {}", ns);
-                    commands.deleteNamespace(ns);
-                }
-            }
             for (long pid : HostCommands.processesWith(layout.dir() + "/")) {
                 log.warn("desktop networks: stopping stray process {} ({})", pid, HostCommands.commandLine(pid));
                 HostCommands.stop(pid);
             }
-            if (capabilities.nat() || capabilities.lab()) {
-                commands.deleteNftTable(layout.hostTable());
-            }
+            removeHostGuard();
             restoreUplinkForwarding();
             DirectoryCache.deleteTree(layout.dir());
         }
@@ -308,6 +300,11 @@ public final class HostNetworks {
             applyHostGuard();
             return;
         }
+        if (commands.namespaceExists(ns) && !Files.isDirectory(layout.natDir())) {
+            throw new VmmException("the network namespace " + ns + " exists but is not this installation's (no "
+                    + layout.natDir() + "): does another Atrium on this host use atrium.vmm.network.prefix="
+                    + layout.prefix() + "?");
+        }
         log.info("desktop networks: making the NAT namespace {}", ns);
         removeNat();
         try {
@@ -328,15 +325,16 @@ public final class HostNetworks {
         }
     }
 
+    /** Removes this installation's NAT namespace (only if its state directory says it made one). */
     private void removeNat() {
-        boolean had = commands.namespaceExists(layout.natNamespace()) || Files.isDirectory(layout.natDir());
+        if (!Files.isDirectory(layout.natDir())) {
+            return;
+        }
         commands.deleteNamespace(layout.natNamespace());
         deleteQuietly(layout.natResolvConf());
         deleteQuietly(layout.natResolvConf().getParent());
         DirectoryCache.deleteTree(layout.natDir());
-        if (had) {
-            applyHostGuard();
-        }
+        applyHostGuard();
     }
 
     private void writeResolvConf() {
@@ -372,6 +370,11 @@ public final class HostNetworks {
         if (existing.isPresent() && commands.namespaceExists(ns)) {
             repairSwitch(id, segment);
             return;
+        }
+        if (existing.isEmpty() && !Files.isDirectory(layout.labDir(id)) && commands.namespaceExists(ns)) {
+            throw new VmmException("the network namespace " + ns + " exists but is not this installation's (no "
+                    + layout.labDir(id) + "): does another Atrium on this host use atrium.vmm.network.prefix="
+                    + layout.prefix() + "?");
         }
         if (existing.isPresent() || Files.isDirectory(layout.labDir(id))) {
             removeSwitch(id, "incomplete");
@@ -598,8 +601,7 @@ public final class HostNetworks {
             }
         }
         if (links.isEmpty()) {
-            commands.deleteNftTable(layout.hostTable());
-            deleteQuietly(layout.hostRules());
+            removeHostGuard();
             restoreUplinkForwarding();
             return;
         }
@@ -608,6 +610,14 @@ public final class HostNetworks {
         writeFile(layout.hostRules(), rules);
         commands.nft(Optional.empty(), layout.hostRules());
         uplink.ifPresent(this::enableUplinkForwarding);
+    }
+
+    /** Deletes the host guard table if this installation applied it ({@code host.nft} says so). */
+    private void removeHostGuard() {
+        if (Files.isRegularFile(layout.hostRules())) {
+            commands.deleteNftTable(layout.hostTable());
+            deleteQuietly(layout.hostRules());
+        }
     }
 
     /** Forwarding must be on where the answers come in (the uplink); the previous value is kept to restore. */
@@ -735,8 +745,9 @@ public final class HostNetworks {
 
     // ------------------------------------------------------------------ small helpers
 
+    /** Only what this installation's state directory records is ever removed (another one may use the prefix). */
     private boolean hasAnything() {
-        return Files.isDirectory(layout.dir()) || commands.namespaces().stream().anyMatch(layout::isOurNamespace);
+        return Files.isDirectory(layout.dir());
     }
 
     private OptionalLong pidOfLive(Path pidFile, String id) {
