@@ -19,10 +19,12 @@ public final class AtriumServer implements AutoCloseable {
     private final ConfigurableApplicationContext context;
     private final Path dataDir;
     private final int port;
+    private final String networkPrefix;
 
-    private AtriumServer(ConfigurableApplicationContext context, Path dataDir) {
+    private AtriumServer(ConfigurableApplicationContext context, Path dataDir, String networkPrefix) {
         this.context = context;
         this.dataDir = dataDir;
+        this.networkPrefix = networkPrefix;
         this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
     }
 
@@ -46,6 +48,11 @@ public final class AtriumServer implements AutoCloseable {
     public static AtriumServer start(int desktops, String ticketTtl) throws IOException {
         Path dataDir = Files.createDirectories(Path.of("target", "e2e-data").toAbsolutePath());
         Path shared = Path.of(System.getProperty("user.home"), ".cache", "atrium", "test-data");
+        // Desktop networks of their own: namespaces, links and nftables table named e<4 random>, never an
+        // installation's (default "atr"); removed when the server stops (VMs are not kept).
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        String prefix = "e" + Integer.toString(36 * 36 * 36 + random.nextInt(35 * 36 * 36 * 36), 36);
+        String transfer = "169.254." + (160 + random.nextInt(30)) + "." + (64 * random.nextInt(4)) + "/26";
         // Command-line arguments: they win over application.yml (builder "properties" would not).
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(AtriumApplication.class)
                 .run("--server.port=0",
@@ -56,8 +63,10 @@ public final class AtriumServer implements AutoCloseable {
                         "--atrium.broker.demo.size=" + desktops,
                         "--atrium.broker.demo.image=console",
                         "--atrium.broker.ticket-ttl=" + ticketTtl,
+                        "--atrium.vmm.network.prefix=" + prefix,
+                        "--atrium.vmm.network.transfer-subnet=" + transfer,
                         "--spring.main.banner-mode=off");
-        return new AtriumServer(ctx, shared);
+        return new AtriumServer(ctx, shared, prefix);
     }
 
     public String baseUrl() {
@@ -66,6 +75,16 @@ public final class AtriumServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The prefix of this server's desktop network objects ({@code atrium.vmm.network.prefix}). */
+    public String networkPrefix() {
+        return networkPrefix;
+    }
+
+    /** The VMs' run directories ({@code run/<desktop name>/serial.log}, …). */
+    public Path runDir() {
+        return dataDir.resolve("run");
     }
 
     public <T> T bean(Class<T> type) {

@@ -43,7 +43,6 @@ class DesktopNetworksIntegrationTest {
     private static NetworkTestbed bed;
     private static HostNetworks networks;
     private static LocalMachineHost host;
-    private static final List<String> started = new ArrayList<>();
 
     @BeforeAll
     static void setUp() {
@@ -162,14 +161,38 @@ class DesktopNetworksIntegrationTest {
         assertThat(Files.exists(networks.stateDir().resolve("lab-labd"))).isFalse();
     }
 
+    @Test
+    void instantClonesOfOneTemplateGetLeasesOfTheirOwnAndKeepThemAcrossARefresh() throws Exception {
+        LabSegment e = new LabSegment("10.80.0.0/24", "10.80.0.1", "10.80.0.50", "10.80.0.60", false);
+        String mac1 = VmSpec.randomMac();
+        String mac2 = VmSpec.randomMac();
+        GuestConsole e1 = start("lab-e1", mac1, NetworkAttachment.lab("labe", e), BootMode.INSTANT_CLONE_PREFERRED);
+        GuestConsole e2 = start("lab-e2", mac2, NetworkAttachment.lab("labe", e), BootMode.INSTANT_CLONE_PREFERRED);
+        String ip1 = e1.awaitLease(LEASE);
+        String ip2 = e2.awaitLease(LEASE);
+        assertThat(ip1).isNotEqualTo(ip2);
+        // the switch's DHCP server only ever saw the clones' own MACs: the template's golden VM never asked
+        Path leases = networks.stateDir().resolve("lab-labe/dnsmasq.leases");
+        assertThat(Files.readAllLines(leases)).hasSize(2).anyMatch(l -> l.contains(mac1) && l.contains(ip1))
+                .anyMatch(l -> l.contains(mac2) && l.contains(ip2));
+
+        // a refresh (a new clone of the same desktop, same MAC) gets the same address again
+        GuestConsole again = start("lab-e1", mac1, NetworkAttachment.lab("labe", e), BootMode.INSTANT_CLONE_PREFERRED);
+        assertThat(again.awaitLease(LEASE)).isEqualTo(ip1);
+        assertThat(again.run("ping -c 1 -W 3 " + ip2, COMMAND).output()).contains("1 packets received");
+    }
+
     // ------------------------------------------------------------------ helpers
 
     private static GuestConsole start(String name, NetworkAttachment network, BootMode boot) {
-        host.start(new MachineSpec(name, VmSpec.randomMac(), ImageRef.of("console"), 1, 256, DiskPolicy.FRESH, boot,
+        return start(name, VmSpec.randomMac(), network, boot);
+    }
+
+    private static GuestConsole start(String name, String mac, NetworkAttachment network, BootMode boot) {
+        host.start(new MachineSpec(name, mac, ImageRef.of("console"), 1, 256, DiskPolicy.FRESH, boot,
                 network, Optional.empty()));
-        started.add(name);
-        QemuVm vm = qemu.host().launcher().vms().stream().filter(v -> v.name().equals(name)).findFirst()
-                .orElseThrow();
+        QemuVm vm = qemu.host().launcher().vms().stream().filter(v -> v.name().equals(name) && v.isRunning())
+                .findFirst().orElseThrow();
         qemu.track(vm);
         vm.awaitSerialOutput("shell ready on /dev/tty1 as atrium@" + name, Duration.ofSeconds(90));
         return new GuestConsole(vm);

@@ -100,6 +100,11 @@ public final class NetworkTestbed implements AutoCloseable {
         return page;
     }
 
+    /** The outside web server's document root ({@code http://198.51.100.2/<file>}). */
+    public Path wwwDir() {
+        return dir.resolve("www");
+    }
+
     /** The port of the host service (on every host address). */
     public int hostServicePort() {
         return hostService.getAddress().getPort();
