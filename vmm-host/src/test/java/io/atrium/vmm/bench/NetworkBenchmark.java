@@ -148,7 +148,7 @@ public final class NetworkBenchmark {
 
     /** Fetches the file and returns MB/s, timed by the guest's clock (1/100 s). */
     private static double fetch(GuestConsole g, String url, int megabytes) {
-        String cmd = "a=$(cut -d' ' -f1 /proc/uptime); wget -O /dev/null " + url + " 2>/dev/null; r=$?;"
+        String cmd = "a=$(cut -d' ' -f1 /proc/uptime); wget -q -O /dev/null " + url + "; r=$?;"
                 + " b=$(cut -d' ' -f1 /proc/uptime); echo BENCH $r $a $b";
         GuestConsole.Result r = g.run(cmd, COMMAND);
         Matcher m = TIMED.matcher(r.output());

@@ -53,7 +53,8 @@ class PoolNetworkSection implements PoolEditorSection {
                 offered.add(m);
             }
         }
-        mode.setLabel("Network");
+        mode.setLabel("Mode");
+        mode.setWidth("28em");
         mode.setItems(offered);
         mode.setItemLabelGenerator(m -> switch (m) {
             case ISOLATED -> "isolated (no network)";
