@@ -55,8 +55,18 @@ public final class NetworkTestbed implements AutoCloseable {
         this.dir = Files.createTempDirectory("atrium-outside-");
     }
 
-    /** Makes the outside namespace with its servers and the host service. */
+    /**
+     * Makes the outside namespace with its servers and the host service.
+     *
+     * @throws AssertionError if this process may not make desktop networks (not root, tools missing): these tests
+     *     fail then, they never skip
+     */
     public static NetworkTestbed start() {
+        io.atrium.vmm.network.NetworkCapabilities can = io.atrium.vmm.network.NetworkCapabilities.probe();
+        if (!can.nat() || !can.lab()) {
+            throw new AssertionError("desktop network tests need root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and the packages "
+                    + "iproute2 nftables procps vde2 dnsmasq-base: " + can.limitation());
+        }
         String alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
         StringBuilder p = new StringBuilder("t");
         for (int i = 0; i < 4; i++) {
