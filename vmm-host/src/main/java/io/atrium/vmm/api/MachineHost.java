@@ -24,7 +24,8 @@ public interface MachineHost {
      * identity (hostname, MAC). A machine of that name that already runs is stopped first. Emits
      * {@link MachineEvent.Started} before returning.
      *
-     * @throws MachineException {@code INVALID_SPEC} for a spec this host cannot run (unknown image, …),
+     * @throws MachineException {@code INVALID_SPEC} for a spec this host cannot run (unknown image, a network mode
+     *                          it does not offer: see {@link #networking()}, …),
      *                          {@code FAILED} when QEMU or the guest failed (the message says why)
      */
     MachineInfo start(MachineSpec spec);

@@ -189,17 +189,21 @@ public final class LocalMachineHost implements MachineHost {
                 instant ? MachineInfo.BootKind.INSTANT_CLONE : MachineInfo.BootKind.COLD_BOOT, console(vm),
                 clock.instant());
         Machine machine = new Machine(vm, info);
+        boolean wasReleased;
         synchronized (lock) {
-            if (released) {
-                vm.close();
-                detachNetwork(name);
-                throw new MachineException(MachineException.Kind.UNAVAILABLE, "host " + hostId + " was released");
+            wasReleased = released;
+            if (!wasReleased) {
+                machines.put(name, machine);
+                emit(new MachineEvent.Started(name, info.startedAt(), info));
+                if (instant) {
+                    emit(new MachineEvent.Ready(name, clock.instant()));
+                }
             }
-            machines.put(name, machine);
-            emit(new MachineEvent.Started(name, info.startedAt(), info));
-            if (instant) {
-                emit(new MachineEvent.Ready(name, clock.instant()));
-            }
+        }
+        if (wasReleased) {
+            vm.close();
+            detachNetwork(name);
+            throw new MachineException(MachineException.Kind.UNAVAILABLE, "host " + hostId + " was released");
         }
         watchExit(machine);
         if (!instant) {

@@ -227,7 +227,7 @@ public final class HostNetworks {
             if (!capabilities.nat() && !capabilities.lab()) {
                 return;
             }
-            if (commands.namespaceExists(layout.natNamespace()) || Files.isDirectory(layout.natDir())) {
+            if (Files.isDirectory(layout.natDir())) {
                 try {
                     ensureNat();
                     log.info("desktop networks: NAT namespace {} re-adopted", layout.natNamespace());
@@ -246,8 +246,12 @@ public final class HostNetworks {
                     removeSwitch(id, "its record is unreadable");
                     continue;
                 }
+                boolean retired = Files.exists(layout.retiredMarker(id));
                 try {
                     ensureSwitch(id, segment.get());
+                    if (retired) {
+                        writeFile(layout.retiredMarker(id), ""); // still goes with its last machine
+                    }
                     log.info("lab switch {} re-adopted (vde_switch pid {}, dnsmasq pid {}, {} machine(s))", id,
                             pidOf(layout.switchPid(id), id), pidOf(layout.dnsmasqPid(id), id), usersOf(id).size());
                 } catch (VmmException e) {
