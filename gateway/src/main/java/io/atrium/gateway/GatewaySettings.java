@@ -23,9 +23,11 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  * @param allowedOrigins allowed values of the {@code Origin} request header, e.g.
  *                       {@code https://vdi.example.com}; compared case-insensitively, ignoring a
  *                       trailing slash. {@value #SAME_ORIGIN} allows the upgrade request's own origin (its
- *                       scheme and {@code Host}), {@value #ANY_ORIGIN} any origin. Empty (the default) skips
+ *                       scheme and {@code Host}), {@value #NO_ORIGIN} requests without the header
+ *                       (non-browser clients: browsers always send it on a WebSocket upgrade),
+ *                       {@value #ANY_ORIGIN} any origin. Empty (the default) skips
  *                       the origin check entirely. When not empty, a request without an {@code Origin} header
- *                       is refused.
+ *                       is refused unless {@value #NO_ORIGIN} is listed.
  */
 @ConfigurationProperties(prefix = "atrium.gateway")
 public record GatewaySettings(
@@ -36,6 +38,8 @@ public record GatewaySettings(
 
     /** The entry of {@link #allowedOrigins()} that allows the request's own origin. */
     public static final String SAME_ORIGIN = "same-origin";
+    /** The entry of {@link #allowedOrigins()} that allows requests without an {@code Origin} header. */
+    public static final String NO_ORIGIN = "no-origin";
     /** The entry of {@link #allowedOrigins()} that allows any origin (no check, even without the header). */
     public static final String ANY_ORIGIN = "*";
 
@@ -103,7 +107,7 @@ public record GatewaySettings(
             return true;
         }
         if (origin == null) {
-            return false;
+            return allowedOrigins.contains(NO_ORIGIN);
         }
         String o = normalizeOrigin(origin);
         return allowedOrigins.contains(o) || (allowedOrigins.contains(SAME_ORIGIN) && requestOrigin != null

@@ -88,6 +88,9 @@ class GatewaySettingsAndStatusTest {
         assertThat(same.isOriginAllowed(null, "http://localhost:8080")).isFalse();
         assertThat(same.isOriginAllowed("http://localhost:8080", null)).isFalse();
         assertThat(defaults.withAllowedOrigins(List.of("*")).isOriginAllowed(null, null)).isTrue();
+        GatewaySettings nativeClients = defaults.withAllowedOrigins(List.of(GatewaySettings.SAME_ORIGIN, GatewaySettings.NO_ORIGIN));
+        assertThat(nativeClients.isOriginAllowed(null, "http://localhost:8080")).isTrue();
+        assertThat(nativeClients.isOriginAllowed("http://evil.example", "http://localhost:8080")).isFalse();
     }
 
     @Test

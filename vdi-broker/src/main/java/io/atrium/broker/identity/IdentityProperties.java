@@ -43,22 +43,23 @@ public record IdentityProperties(
      * {@code window} without failures, or at a successful login. From {@code backoffAfter} failures on, each further
      * attempt is refused until a delay has passed ({@code backoffBase} doubling per failure, at most
      * {@code lockoutDuration}); from {@code lockoutAfter} failures on, the key is locked for {@code lockoutDuration}.
-     * The per-address limits are lower than the per-account ones, so a single attacker is stopped by their address
-     * before the account locks, and an account lock always ends after {@code lockoutDuration}.
+     * An address is locked before it could make its account even back off ({@code address-lockout-after} is below
+     * {@code account-backoff-after}), so a single attacker never slows the real user down; many addresses together
+     * can lock the account, but only for {@code lockoutDuration} at a time.
      */
     public record Lockout(
             @Min(1) @DefaultValue("3") int addressBackoffAfter,
             @Min(1) @DefaultValue("10") int addressLockoutAfter,
-            @Min(1) @DefaultValue("5") int accountBackoffAfter,
+            @Min(1) @DefaultValue("12") int accountBackoffAfter,
             @Min(1) @DefaultValue("20") int accountLockoutAfter,
             @NotNull @DefaultValue("1s") Duration backoffBase,
             @NotNull @DefaultValue("15m") Duration lockoutDuration,
             @NotNull @DefaultValue("15m") Duration window) {
 
-        @AssertTrue(message = "lockout-after must not be below backoff-after, and the address limits below the account's")
+        @AssertTrue(message = "lockout-after must not be below backoff-after, and address-lockout-after must be below account-backoff-after")
         public boolean isConsistent() {
             return addressLockoutAfter >= addressBackoffAfter && accountLockoutAfter >= accountBackoffAfter
-                    && addressLockoutAfter <= accountLockoutAfter;
+                    && addressLockoutAfter < accountBackoffAfter;
         }
     }
 }

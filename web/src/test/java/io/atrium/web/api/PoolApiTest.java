@@ -30,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = AtriumApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
                 "atrium.broker.demo.enabled=false",
+                "atrium.broker.identity.demo-users=true",
                 "atrium.data-dir=target/test-data",
                 "atrium.vmm.data-dir=target/test-data/vmm",
                 "spring.datasource.url=jdbc:h2:mem:web-api-test;DB_CLOSE_DELAY=-1",
@@ -100,6 +101,17 @@ class PoolApiTest {
     }
 
     @Test
+    void unknownApiPathsAreAJson404NotTheUiPage() throws Exception {
+        for (String path : new String[] {"/api/nope", "/api/pools/x/y/z", "/api/me/whatever"}) {
+            var r = call("admin", "GET", path, null);
+            assertThat(r.statusCode()).as(path).isEqualTo(404);
+            assertThat(r.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+            assertThat(json(r.body())).as(path).containsEntry("code", "NOT_FOUND");
+        }
+        assertThat(call(null, "GET", "/api/nope", null).statusCode()).as("strangers log in first").isEqualTo(401);
+    }
+
+    @Test
     void usersMayNotAdministerAndStrangersMustLogIn() throws Exception {
         assertThat(call("alice", "GET", "/api/pools", null).statusCode()).isEqualTo(403);
         assertThat(call("alice", "POST", "/api/pools", pool("alices", 0, 1)).statusCode()).isEqualTo(403);
@@ -124,7 +136,8 @@ class PoolApiTest {
                 "/api/desktops/{desktopId}/actions/{action}", "/api/desktops/{desktopId}",
                 "/api/desktops/{desktopId}/screenshot", "/api/me/desktops", "/api/me/pools/{poolId}/open",
                 "/api/sessions", "/api/sessions/{sessionId}", "/api/sessions/{sessionId}/disconnect",
-                "/api/sessions/{sessionId}/logoff");
+                "/api/sessions/{sessionId}/logoff", "/api/me/desktops/{desktopId}/console", "/api/users",
+                "/api/me/tokens", "/api/audit", "/api/audit/export", "/api/lockouts");
         Set<String> missing = new TreeSet<>();
         for (Map.Entry<RequestMappingInfo, ?> e : mappings.getHandlerMethods().entrySet()) {
             for (String pattern : e.getKey().getPatternValues()) {
