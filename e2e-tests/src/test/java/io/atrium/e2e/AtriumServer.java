@@ -92,7 +92,8 @@ public final class AtriumServer implements AutoCloseable {
         args.addAll(oidc.atriumProperties());
         ldapUrl().ifPresent(url -> args.addAll(java.util.List.of(
                 "--atrium.security.ldap.url=" + url + "/" + ldapBase(),
-                "--atrium.security.ldap.user-dn-patterns=uid={0},ou=people",
+                // indexed: a plain comma-separated value would be split into a list at its commas
+                "--atrium.security.ldap.user-dn-patterns[0]=uid={0},ou=people",
                 "--atrium.security.ldap.group-search-base=ou=groups",
                 "--atrium.security.ldap.group-search-filter=(member={0})",
                 "--atrium.security.ldap.admin-groups=atrium-admins")));

@@ -169,7 +169,12 @@ class IdentityE2ETest {
         page.locator("input[name=username]").fill(OidcProvider.USER);
         page.locator("input[name=password]").fill(OidcProvider.PASSWORD);
         page.locator("button[type=submit]").click();
-        page.waitForURL(url -> url.startsWith(server.baseUrl()) && !url.contains("/login"));
+        try {
+            page.waitForURL(url -> url.startsWith(server.baseUrl()) && !url.contains("/login"));
+        } catch (RuntimeException e) {
+            shot(page, "FAILED-sso");
+            throw new AssertionError("after the provider's login the browser is at " + page.url(), e);
+        }
         MyDesktopsPage mine = new MyDesktopsPage(page, server.baseUrl());
         assertThat(page.locator("#current-user").innerText()).isEqualTo(OidcProvider.USER);
         // her groups came from the ID token: "demo" entitles her to the demo pool

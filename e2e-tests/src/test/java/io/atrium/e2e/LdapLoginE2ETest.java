@@ -71,7 +71,13 @@ class LdapLoginE2ETest {
         LoginPage.submit(page, server.baseUrl(), USER, "not-her-password");
         page.waitForURL(url -> url.contains("error"));
 
-        MyDesktopsPage mine = LoginPage.logIn(page, server.baseUrl(), USER, PASSWORD);
+        LoginPage.submit(page, server.baseUrl(), USER, PASSWORD);
+        try {
+            page.waitForURL(url -> !url.contains("/login"));
+        } catch (RuntimeException e) {
+            throw new AssertionError("the directory login stayed at " + page.url(), e);
+        }
+        MyDesktopsPage mine = new MyDesktopsPage(page, server.baseUrl());
         assertThat(page.locator("#current-user").innerText()).isEqualTo(USER);
         assertThat(mine.card("demo").count()).as("not in the demo group").isZero();
         DesktopPage desktop = mine.open("eng");

@@ -3,7 +3,6 @@ package io.atrium.e2e;
 import org.springframework.boot.SpringBootConfiguration;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.builder.SpringApplicationBuilder;
-import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.context.annotation.Bean;
 import org.springframework.security.core.userdetails.User;
 import org.springframework.security.core.userdetails.UserDetailsService;
@@ -17,8 +16,8 @@ import java.util.Map;
 /**
  * A real OpenID Connect provider for the SSO test: Spring Authorization Server (Boot's auto-configuration: the
  * authorization code flow, ID tokens signed with a generated key, discovery at /.well-known/openid-configuration)
- * as a second Spring context in the test JVM, on its own port at 127.0.0.1 (another host than Atrium's localhost,
- * so the two session cookies do not collide), with a form login and one user.
+ * in its own JVM started by the test (as an identity provider is its own server), on its own port at 127.0.0.1
+ * (another host than Atrium's localhost, so the two session cookies do not collide), with a form login and one user.
  */
 public final class OidcProvider implements AutoCloseable {
     /** The provider's user, her password and groups (the ID token's {@code groups} claim). */
@@ -28,17 +27,62 @@ public final class OidcProvider implements AutoCloseable {
     public static final String CLIENT_ID = "atrium";
     public static final String CLIENT_SECRET = "atrium-client-secret";
 
-    private final ConfigurableApplicationContext context;
+    private final Process process;
     private final int port;
 
-    private OidcProvider(ConfigurableApplicationContext context, int port) {
-        this.context = context;
+    private OidcProvider(Process process, int port) {
+        this.process = process;
         this.port = port;
     }
 
-    /** Starts the provider on {@code port}, accepting Atrium's redirect to {@code atriumBaseUrl}. */
-    public static OidcProvider start(int port, String atriumBaseUrl) {
-        ConfigurableApplicationContext ctx = new SpringApplicationBuilder(App.class).run(
+    /**
+     * Starts the provider in a new JVM on {@code port}, accepting Atrium's redirect to {@code atriumBaseUrl}, and waits
+     * until its discovery document answers. Its output goes to {@code target/oidc-provider.log}.
+     */
+    public static OidcProvider start(int port, String atriumBaseUrl) throws java.io.IOException {
+        java.nio.file.Path log = java.nio.file.Path.of("target", "oidc-provider.log").toAbsolutePath();
+        java.nio.file.Files.createDirectories(log.getParent());
+        String javaBin = java.nio.file.Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Process p = new ProcessBuilder(javaBin, "-Xmx256m", "-cp", System.getProperty("java.class.path"),
+                OidcProvider.class.getName(), Integer.toString(port), atriumBaseUrl)
+                .redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        OidcProvider provider = new OidcProvider(p, port);
+        var http = java.net.http.HttpClient.newHttpClient();
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(120);
+        while (true) {
+            if (!p.isAlive()) {
+                throw new IllegalStateException("the OIDC provider exited with " + p.exitValue() + "; see " + log);
+            }
+            try {
+                var r = http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(provider.issuer()
+                        + "/.well-known/openid-configuration")).build(), java.net.http.HttpResponse.BodyHandlers.discarding());
+                if (r.statusCode() == 200) {
+                    return provider;
+                }
+            } catch (java.io.IOException notYet) {
+                // not listening yet
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+            if (System.nanoTime() > deadline) {
+                p.destroyForcibly();
+                throw new IllegalStateException("the OIDC provider did not answer within 120 s; see " + log);
+            }
+            try {
+                Thread.sleep(200); // polling a condition (the provider answers), not waiting for something to be absent
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException(e);
+            }
+        }
+    }
+
+    /** The provider's own JVM: {@code OidcProvider <port> <atriumBaseUrl>}. */
+    public static void main(String[] args) {
+        int port = Integer.parseInt(args[0]);
+        String atriumBaseUrl = args[1];
+        new SpringApplicationBuilder(App.class).run(
                 "--server.port=" + port,
                 "--server.address=127.0.0.1",
                 "--spring.main.banner-mode=off",
@@ -58,7 +102,6 @@ public final class OidcProvider implements AutoCloseable {
                         + atriumBaseUrl + "/login/oauth2/code/idp",
                 "--spring.security.oauth2.authorizationserver.client.atrium.registration.scopes=openid,profile",
                 "--spring.security.oauth2.authorizationserver.client.atrium.require-authorization-consent=false");
-        return new OidcProvider(ctx, port);
     }
 
     public String issuer() {
@@ -80,7 +123,15 @@ public final class OidcProvider implements AutoCloseable {
 
     @Override
     public void close() {
-        context.close();
+        process.destroy();
+        try {
+            if (!process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        } catch (InterruptedException e) {
+            process.destroyForcibly();
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** The provider application: Boot's authorization server auto-configuration plus a user and her claims. */

@@ -87,18 +87,27 @@ class PlainNoVncE2ETest {
 
     @Test
     void aPlainNoVncPageOpensTheDesktopWithATicketFromTheConsoleApiAndNotWithAnotherUsersTicket() throws Exception {
-        Map<String, Object> alices = console("alice");
-        assertThat((String) alices.get("url")).startsWith("ws://localhost:" + server.port() + "/gateway/vnc?desktop=");
-        assertThat(Instant.parse((String) alices.get("expiresAt"))).isAfter(Instant.now());
-
         BrowserContext ctx = browser.browser.newContext(new com.microsoft.playwright.Browser.NewContextOptions()
                 .setViewportSize(1280, 900));
         Page page = ctx.newPage();
         page.setDefaultTimeout(60_000);
         LoginPage.logIn(page, server.baseUrl(), "alice", "alice");
+        // the ticket lives seconds (5 s on the test server): take it just before use
+        Map<String, Object> alices = console("alice");
+        assertThat((String) alices.get("url")).startsWith("ws://localhost:" + server.port() + "/gateway/vnc?desktop=");
+        assertThat(Instant.parse((String) alices.get("expiresAt"))).isAfter(Instant.now());
+        List<String> console = new java.util.concurrent.CopyOnWriteArrayList<>();
+        page.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
         page.navigate(noVncPage((String) alices.get("path")));
-        page.waitForCondition(() -> page.locator("#status").innerText().startsWith("Connected to"),
-                new Page.WaitForConditionOptions().setTimeout(30_000));
+        try {
+            page.waitForCondition(() -> page.locator("#status").innerText().startsWith("Connected to"),
+                    new Page.WaitForConditionOptions().setTimeout(30_000));
+        } catch (RuntimeException e) {
+            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "screenshots",
+                    "FAILED-plain-novnc.png").toAbsolutePath()));
+            throw new AssertionError("noVNC page at " + page.url() + " says '" + page.locator("#status").innerText()
+                    + "'; console: " + console, e);
+        }
         page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "screenshots",
                 "15-plain-novnc-page.png").toAbsolutePath()));
 
@@ -167,6 +176,45 @@ class PlainNoVncE2ETest {
     record Result(int code, String greeting) {
     }
 
+    /** A native console client: keeps the server's first bytes (the RFB greeting), then closes. */
+    public static final class Native implements Session.Listener.AutoDemanding {
+        private final CompletableFuture<Integer> closed;
+        private final StringBuilder greeting;
+        private Session session;
+
+        Native(CompletableFuture<Integer> closed, StringBuilder greeting) {
+            this.closed = closed;
+            this.greeting = greeting;
+        }
+
+        @Override
+        public void onWebSocketOpen(Session s) {
+            session = s;
+        }
+
+        @Override
+        public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
+            byte[] b = new byte[Math.min(12, payload.remaining())];
+            payload.get(b);
+            synchronized (greeting) {
+                greeting.append(new String(b, StandardCharsets.US_ASCII));
+            }
+            callback.succeed();
+            session.close(1000, "done", Callback.NOOP);
+        }
+
+        @Override
+        public void onWebSocketClose(int statusCode, String reason, Callback callback) {
+            closed.complete(statusCode);
+            callback.succeed();
+        }
+
+        @Override
+        public void onWebSocketError(Throwable cause) {
+            closed.completeExceptionally(cause);
+        }
+    }
+
     /** A WebSocket upgrade with {@code Authorization: Bearer <token>}, as a native client makes it. */
     private static Result upgrade(String url, String token) throws Exception {
         WebSocketClient client = new WebSocketClient();
@@ -176,34 +224,7 @@ class PlainNoVncE2ETest {
             StringBuilder greeting = new StringBuilder();
             ClientUpgradeRequest request = new ClientUpgradeRequest();
             request.setHeader("Authorization", "Bearer " + token);
-            client.connect(new Session.Listener.AutoDemanding() {
-                Session session;
-
-                @Override
-                public void onWebSocketOpen(Session s) {
-                    session = s;
-                }
-
-                @Override
-                public void onWebSocketBinary(ByteBuffer payload, Callback callback) {
-                    byte[] b = new byte[Math.min(12, payload.remaining())];
-                    payload.get(b);
-                    greeting.append(new String(b, StandardCharsets.US_ASCII));
-                    callback.succeed();
-                    session.close(1000, "done", Callback.NOOP);
-                }
-
-                @Override
-                public void onWebSocketClose(int statusCode, String reason, Callback callback) {
-                    closed.complete(statusCode);
-                    callback.succeed();
-                }
-
-                @Override
-                public void onWebSocketError(Throwable cause) {
-                    closed.completeExceptionally(cause);
-                }
-            }, URI.create(url), request).get(10, TimeUnit.SECONDS);
+            client.connect(new Native(closed, greeting), URI.create(url), request).get(10, TimeUnit.SECONDS);
             return new Result(closed.get(15, TimeUnit.SECONDS), greeting.toString());
         } finally {
             client.stop();

@@ -6,7 +6,7 @@ import io.atrium.broker.identity.IdentityService;
 import io.atrium.broker.identity.LoginRefusedException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import org.springframework.ldap.core.support.LdapContextSource;
+import org.springframework.security.ldap.DefaultSpringSecurityContextSource;
 import org.springframework.security.authentication.AuthenticationProvider;
 import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
@@ -46,8 +46,8 @@ class LdapDirectory {
             ad.setConvertSubErrorCodesToExceptions(true);
             this.provider = ad;
         } else {
-            LdapContextSource source = new LdapContextSource();
-            source.setUrl(props.url());
+            // Spring Security's context source: takes the base DN from the URL's path, so patterns are relative to it.
+            DefaultSpringSecurityContextSource source = new DefaultSpringSecurityContextSource(props.url());
             if (!props.managerDn().isBlank()) {
                 source.setUserDn(props.managerDn());
                 source.setPassword(props.managerPassword());
@@ -97,7 +97,11 @@ class LdapDirectory {
         }
         Set<String> groups = new LinkedHashSet<>();
         for (GrantedAuthority a : result.getAuthorities()) {
-            groups.add(a.getAuthority());
+            // Spring Security 7 adds the login's factor (FACTOR_PASSWORD) to the authorities: not a group
+            if (!(a instanceof org.springframework.security.core.authority.FactorGrantedAuthority)
+                    && !a.getAuthority().startsWith("FACTOR_")) {
+                groups.add(a.getAuthority());
+            }
         }
         Set<String> admins = new LinkedHashSet<>();
         props.adminGroups().forEach(g -> admins.add(g.toLowerCase(Locale.ROOT)));

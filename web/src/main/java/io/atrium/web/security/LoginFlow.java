@@ -104,8 +104,12 @@ public final class LoginFlow {
         };
     }
 
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(LoginFlow.class);
+
     AuthenticationFailureHandler failure() {
         return (request, response, e) -> {
+            // the reason, never the credentials (Spring Security's messages do not carry them)
+            log.info("login refused from {}: {}", ClientAddress.of(request), e.getMessage());
             String query = "error";
             if (e instanceof RefusedLoginException r) {
                 query = switch (r.reason()) {

@@ -19,6 +19,9 @@ import org.springframework.security.config.annotation.web.configuration.EnableWe
 import org.springframework.security.config.annotation.web.configurers.AbstractHttpConfigurer;
 import org.springframework.security.config.http.SessionCreationPolicy;
 import org.springframework.security.oauth2.client.registration.ClientRegistrationRepository;
+import org.springframework.security.core.context.SecurityContext;
+import org.springframework.security.core.context.SecurityContextHolder;
+import org.springframework.security.core.context.SecurityContextHolderStrategy;
 import org.springframework.security.web.SecurityFilterChain;
 import org.springframework.security.web.authentication.AuthenticationFilter;
 import org.springframework.security.web.authentication.www.BasicAuthenticationFilter;
@@ -90,8 +93,44 @@ public final class SecurityConfig {
             });
             filter.setFailureHandler(failures);
             filter.setSecurityContextRepository(new RequestAttributeSecurityContextRepository());
+            // The strategy in force when the request runs (Vaadin installs its own at start-up, after this filter
+            // may have been made): the servlet request's user principal must see this authentication.
+            filter.setSecurityContextHolderStrategy(CURRENT_STRATEGY);
             return filter;
         }
+
+        /** Always the global {@link SecurityContextHolder} strategy of the moment. */
+        static final SecurityContextHolderStrategy CURRENT_STRATEGY = new SecurityContextHolderStrategy() {
+            @Override
+            public void clearContext() {
+                SecurityContextHolder.getContextHolderStrategy().clearContext();
+            }
+
+            @Override
+            public SecurityContext getContext() {
+                return SecurityContextHolder.getContextHolderStrategy().getContext();
+            }
+
+            @Override
+            public java.util.function.Supplier<SecurityContext> getDeferredContext() {
+                return SecurityContextHolder.getContextHolderStrategy().getDeferredContext();
+            }
+
+            @Override
+            public void setContext(SecurityContext context) {
+                SecurityContextHolder.getContextHolderStrategy().setContext(context);
+            }
+
+            @Override
+            public void setDeferredContext(java.util.function.Supplier<SecurityContext> deferredContext) {
+                SecurityContextHolder.getContextHolderStrategy().setDeferredContext(deferredContext);
+            }
+
+            @Override
+            public SecurityContext createEmptyContext() {
+                return SecurityContextHolder.getContextHolderStrategy().createEmptyContext();
+            }
+        };
     }
 
     /**

@@ -101,6 +101,30 @@ class PoolApiTest {
     }
 
     @Test
+    void aPersonalAccessTokenCallsTheApiInTheRunningApplicationWithItsScope() throws Exception {
+        var created = call("admin", "POST", "/api/me/tokens", "{\"name\":\"ops\",\"scope\":\"ADMIN\",\"lifetime\":\"PT1H\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String token = (String) json(created.body()).get("token");
+        var userScoped = call("admin", "POST", "/api/me/tokens", "{\"name\":\"me\",\"scope\":\"USER\"}");
+        String userToken = (String) json(userScoped.body()).get("token");
+        assertThat(bearer(token, "GET", "/api/pools").statusCode()).isEqualTo(200);
+        assertThat(bearer(userToken, "GET", "/api/me/desktops").statusCode()).isEqualTo(200);
+        assertThat(bearer(userToken, "GET", "/api/pools").statusCode()).as("USER scope: no admin rights").isEqualTo(403);
+        var bad = bearer("atr_made-up", "GET", "/api/pools");
+        assertThat(bad.statusCode()).isEqualTo(401);
+        assertThat(json(bad.body())).containsEntry("code", "UNAUTHENTICATED");
+        String id = (String) ((Map<?, ?>) json(created.body()).get("info")).get("id");
+        assertThat(bearer(token, "DELETE", "/api/me/tokens/" + id).statusCode()).isEqualTo(200);
+        assertThat(bearer(token, "GET", "/api/pools").statusCode()).as("revoked").isEqualTo(401);
+    }
+
+    private HttpResponse<String> bearer(String token, String method, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
     void unknownApiPathsAreAJson404NotTheUiPage() throws Exception {
         for (String path : new String[] {"/api/nope", "/api/pools/x/y/z", "/api/me/whatever"}) {
             var r = call("admin", "GET", path, null);
