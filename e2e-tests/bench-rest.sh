@@ -11,6 +11,7 @@ source "$ROOT/.ci/lib.sh"
 find_java
 ensure_node
 
+export ATRIUM_BENCH_ARGS="$*"   # as typed, for the report
 args=()
 while [ $# -gt 0 ]; do
   case "$1" in

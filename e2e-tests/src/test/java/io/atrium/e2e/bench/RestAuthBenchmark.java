@@ -91,7 +91,8 @@ public final class RestAuthBenchmark {
             System.out.printf(Locale.ROOT, "round %d: basic %.1f/s, token %.1f/s%n", r + 1,
                     basicRounds.getLast().perSecond(), tokenRounds.getLast().perSecond());
         }
-        String md = markdown(basicRounds, tokenRounds, clients, seconds, rounds, desktops, String.join(" ", args));
+        String md = markdown(basicRounds, tokenRounds, clients, seconds, rounds, desktops,
+                System.getenv().getOrDefault("ATRIUM_BENCH_ARGS", String.join(" ", args)));
         System.out.println();
         System.out.println(md);
         if (opts.containsKey("write")) {
@@ -169,8 +170,10 @@ public final class RestAuthBenchmark {
         md.append(String.format(Locale.ROOT, "| HTTP Basic (baseline) | %.1f | %.1f | %.1f | %s |%n", b, bp50, bp95,
                 perRound(basic)));
         md.append(String.format(Locale.ROOT, "| API token | %.1f | %.1f | %.1f | %s |%n", t, tp50, tp95, perRound(token)));
-        md.append(String.format(Locale.ROOT, "%nToken / Basic: **%.1f×** the calls per second (target: at least 10×).%n",
-                t / b));
+        md.append(String.format(Locale.ROOT, "%nToken / Basic: **%.1f×** the calls per second (target: at least 10×). "
+                + "Machine load while measured (1-minute load average at the end): %.1f on %d cores.%n", t / b,
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage(),
+                Runtime.getRuntime().availableProcessors()));
         return md.toString();
     }
 
