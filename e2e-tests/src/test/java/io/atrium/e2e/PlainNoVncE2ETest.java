@@ -148,8 +148,17 @@ class PlainNoVncE2ETest {
         @SuppressWarnings("unchecked")
         String poolId = cards.stream().map(c -> (Map<String, Object>) c).filter(c -> "demo".equals(c.get("poolName")))
                 .map(c -> (String) c.get("poolId")).findFirst().orElseThrow();
-        String desktopId = (String) json(call(user, "POST", "/api/me/pools/" + poolId + "/open", null)).get("id");
-        return json(call(user, "POST", "/api/me/desktops/" + desktopId + "/console", null));
+        // the demo pool's desktops may all be taken or being refreshed after other tests: wait for one
+        String[] desktopId = new String[1];
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofMinutes(3)).pollInterval(java.time.Duration.ofSeconds(2))
+                .until(() -> {
+                    HttpResponse<String> r = send(user, "POST", "/api/me/pools/" + poolId + "/open", null);
+                    if (r.statusCode() == 200) {
+                        desktopId[0] = (String) json(r.body()).get("id");
+                    }
+                    return desktopId[0] != null;
+                });
+        return json(call(user, "POST", "/api/me/desktops/" + desktopId[0] + "/console", null));
     }
 
     private String token(String user) throws Exception {
@@ -158,15 +167,20 @@ class PlainNoVncE2ETest {
     }
 
     private String call(String user, String method, String path, String body) throws IOException, InterruptedException {
+        HttpResponse<String> r = send(user, method, path, body);
+        assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isBetween(200, 299);
+        return r.body();
+    }
+
+    private HttpResponse<String> send(String user, String method, String path, String body)
+            throws IOException, InterruptedException {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(server.baseUrl() + path))
                 .header("Authorization", "Basic " + Base64.getEncoder().encodeToString((user + ":" + user).getBytes()))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (body != null) {
             b.header("Content-Type", "application/json");
         }
-        HttpResponse<String> r = http.send(b.build(), HttpResponse.BodyHandlers.ofString());
-        assertThat(r.statusCode()).as(method + " " + path + ": " + r.body()).isBetween(200, 299);
-        return r.body();
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
     private static Map<String, Object> json(String body) {
