@@ -6,7 +6,6 @@ import io.atrium.broker.identity.IdentityService;
 import io.atrium.broker.identity.LoginRefusedException;
 import jakarta.servlet.http.HttpServletRequest;
 import org.springframework.security.authentication.AuthenticationProvider;
-import org.springframework.security.authentication.BadCredentialsException;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.Authentication;
 import org.springframework.security.core.AuthenticationException;
@@ -70,9 +69,5 @@ class AtriumAuthenticationProvider implements AuthenticationProvider {
     @Override
     public boolean supports(Class<?> authentication) {
         return UsernamePasswordAuthenticationToken.class.isAssignableFrom(authentication);
-    }
-
-    static BadCredentialsException bad() {
-        return new BadCredentialsException("Wrong user name or password.");
     }
 }
