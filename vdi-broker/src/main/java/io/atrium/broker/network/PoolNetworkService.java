@@ -2,6 +2,7 @@ package io.atrium.broker.network;
 
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.InvalidInputException;
+import io.atrium.broker.audit.AuditEvent;
 import io.atrium.broker.audit.AuditLog;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolDeleted;
@@ -39,7 +40,7 @@ import java.util.Optional;
  * ({@link MachineHost#networking()}); a lab's subnet must not overlap the host's own networks (as the host reports
  * them) nor another lab, and the message names the clash; its DHCP range must hold the pool's maximum size.
  *
- * <p>A change is stored, audited ({@code network.update}) and published ({@link PoolNetworkChanged}): new desktops
+ * <p>A change is stored, audited ({@code network.update}; a refused one too, as a failure naming the bad fields) and published ({@link PoolNetworkChanged}): new desktops
  * get it at once, idle ones are refreshed, desktops in use get it at their next refresh. A lab's switch id changes
  * with its addressing, and the host is told which switches are still wanted
  * ({@link MachineHost#retainNetworks}) after every change, every pool deletion and at start.
@@ -110,7 +111,14 @@ public class PoolNetworkService {
         PoolNetwork saved;
         synchronized (this) { // one broker: overlap checks and saves of labs do not interleave
             Optional<PoolNetwork> existing = repository.find(pool.id());
-            PoolNetwork wanted = resolve(pool.id(), pool.maxSize(), settings, existing);
+            PoolNetwork wanted;
+            try {
+                wanted = resolve(pool.id(), pool.maxSize(), settings, existing);
+            } catch (InvalidInputException e) {
+                audit.record("network.update", AuditEvent.Outcome.FAILURE, "pool", pool.id(),
+                        Map.of("pool", pool.name(), "fields", e.fieldErrors().keySet()));
+                throw e;
+            }
             if (existing.isPresent() && sameSettings(existing.get(), wanted)) {
                 return existing.get();
             }

@@ -104,6 +104,14 @@ class PoolNetworkTest {
         assertStatus(() -> admin(() -> networks.set("no-such-pool", PoolNetworkSettings.isolated())),
                 BrokerStatus.NOT_FOUND);
         assertThat(admin(() -> networks.get(pool.id())).mode()).isEqualTo(NetworkMode.ISOLATED);
+        // every refusal is in the audit, as a failure naming the bad fields (never the values)
+        List<AuditEvent> refused = admin(() -> audit.search(new AuditQuery(null, null, null, "network.update", "pool",
+                pool.id(), AuditEvent.Outcome.FAILURE, 50)));
+        assertThat(refused).hasSize(12).allSatisfy(e -> {
+            assertThat(e.actor()).isEqualTo("admin");
+            assertThat(e.detail()).contains("netcheck").doesNotContain("10.9");
+        });
+        assertThat(refused).anySatisfy(e -> assertThat(e.detail()).contains("subnet"));
     }
 
     @Test
