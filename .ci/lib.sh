@@ -66,7 +66,8 @@ ensure_node() {
   log "Node $("$dir/bin/node" --version), npm $("$dir/bin/npm" --version)"
 }
 
-RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux)
+RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux
+    iproute2 nftables procps vde2 dnsmasq-base)
 TEST_PACKAGES=(chromium postgresql slapd ldap-utils novnc)
 
 # Exit hooks: every service a script starts registers its stop here, and all of them run when the script exits.

@@ -23,14 +23,16 @@ public final class AtriumServer implements AutoCloseable {
     private final ConfigurableApplicationContext context;
     private final Path dataDir;
     private final int port;
+    private final String networkPrefix;
     private final TestClock clock;
     private final OidcProvider oidc;
     private final int otherPort;
 
-    private AtriumServer(ConfigurableApplicationContext context, Path dataDir, TestClock clock, OidcProvider oidc,
-                         int otherPort) {
+    private AtriumServer(ConfigurableApplicationContext context, Path dataDir, String networkPrefix, TestClock clock,
+                         OidcProvider oidc, int otherPort) {
         this.context = context;
         this.dataDir = dataDir;
+        this.networkPrefix = networkPrefix;
         this.port = Integer.parseInt(context.getEnvironment().getProperty("local.server.port"));
         this.clock = clock;
         this.oidc = oidc;
@@ -73,6 +75,11 @@ public final class AtriumServer implements AutoCloseable {
     public static AtriumServer start(int desktops, String ticketTtl) throws IOException {
         Path dataDir = Files.createDirectories(Path.of("target", "e2e-data").toAbsolutePath());
         Path shared = Path.of(System.getProperty("user.home"), ".cache", "atrium", "test-data");
+        // Desktop networks of their own: namespaces, links and nftables table named e<4 random>, never an
+        // installation's (default "atr"); removed when the server stops (VMs are not kept).
+        java.security.SecureRandom random = new java.security.SecureRandom();
+        String prefix = "e" + Integer.toString(36 * 36 * 36 + random.nextInt(35 * 36 * 36 * 36), 36);
+        String transfer = "169.254." + (160 + random.nextInt(30)) + "." + (64 * random.nextInt(4)) + "/26";
         int port = freePort();
         int otherPort = freePort();
         OidcProvider oidc = OidcProvider.start(freePort(), "http://localhost:" + port);
@@ -88,6 +95,8 @@ public final class AtriumServer implements AutoCloseable {
                 "--atrium.broker.demo.image=console",
                 "--atrium.broker.ticket-ttl=" + ticketTtl,
                 "--atrium.gateway.allowed-origins=http://localhost:" + otherPort,
+                "--atrium.vmm.network.prefix=" + prefix,
+                "--atrium.vmm.network.transfer-subnet=" + transfer,
                 "--spring.main.banner-mode=off"));
         args.addAll(oidc.atriumProperties());
         ldapUrl().ifPresent(url -> args.addAll(java.util.List.of(
@@ -100,7 +109,7 @@ public final class AtriumServer implements AutoCloseable {
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(AtriumApplication.class)
                 .initializers(c -> c.getBeanFactory().registerSingleton("clock", clock))
                 .run(args.toArray(String[]::new));
-        return new AtriumServer(ctx, shared, clock, oidc, otherPort);
+        return new AtriumServer(ctx, shared, prefix, clock, oidc, otherPort);
     }
 
     /** The broker's clock: move it forward instead of waiting. */
@@ -127,6 +136,16 @@ public final class AtriumServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The prefix of this server's desktop network objects ({@code atrium.vmm.network.prefix}). */
+    public String networkPrefix() {
+        return networkPrefix;
+    }
+
+    /** The VMs' run directories ({@code run/<desktop name>/serial.log}, …). */
+    public Path runDir() {
+        return dataDir.resolve("run");
     }
 
     public <T> T bean(Class<T> type) {

@@ -1,6 +1,8 @@
 package io.atrium.broker;
 
 import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.vmm.api.HostNetworking;
+import io.atrium.vmm.api.Ipv4Subnet;
 import io.atrium.vmm.api.MachineEvent;
 import io.atrium.vmm.api.MachineException;
 import io.atrium.vmm.api.MachineHost;
@@ -14,6 +16,7 @@ import java.io.UncheckedIOException;
 import java.awt.image.BufferedImage;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -45,6 +48,11 @@ public class FakeMachineHost implements MachineHost {
     public final List<MachineSpec> specs = new CopyOnWriteArrayList<>();
     /** While set, every start fails as QEMU failing would ({@code FAILED}). */
     public final AtomicBoolean failStarts = new AtomicBoolean();
+    /** What the host says it can do for networks: every mode, on a host whose own network is 192.0.2.0/24. */
+    public volatile HostNetworking networking = new HostNetworking(EnumSet.allOf(MachineSpec.NetworkMode.class), "",
+            List.of(Ipv4Subnet.parse("192.0.2.0/24"), Ipv4Subnet.parse("169.254.240.0/24")), List.of());
+    /** Every {@link #retainNetworks} call, in order. */
+    public final List<Set<String>> retained = new CopyOnWriteArrayList<>();
 
     public FakeMachineHost() {
     }
@@ -66,6 +74,10 @@ public class FakeMachineHost implements MachineHost {
         specs.add(spec);
         if (failStarts.get()) {
             throw new MachineException(MachineException.Kind.FAILED, "machine " + spec.name() + ": QEMU failed (fake)");
+        }
+        if (!networking.supports(spec.network().mode())) {
+            throw new MachineException(MachineException.Kind.INVALID_SPEC, "machine " + spec.name() + ": this host "
+                    + "cannot run " + spec.network().mode() + " (fake)");
         }
         if (spec.disk() == MachineSpec.DiskPolicy.FRESH) {
             freshDisks.incrementAndGet();
@@ -142,6 +154,27 @@ public class FakeMachineHost implements MachineHost {
     @Override
     public void release() {
         running.clear();
+    }
+
+    @Override
+    public HostNetworking networking() {
+        return networking;
+    }
+
+    @Override
+    public void retainNetworks(Set<String> switchIds) {
+        retained.add(Set.copyOf(switchIds));
+    }
+
+    /** The last spec started for the machine of that name. */
+    public Optional<MachineSpec> lastSpec(String name) {
+        MachineSpec last = null;
+        for (MachineSpec s : specs) {
+            if (s.name().equals(name)) {
+                last = s;
+            }
+        }
+        return Optional.ofNullable(last);
     }
 
     @Override

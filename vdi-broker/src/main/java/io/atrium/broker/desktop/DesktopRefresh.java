@@ -6,6 +6,10 @@ import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolRepository;
 import io.atrium.vmm.api.MachineHost;
+import io.atrium.broker.network.PoolNetworkChanged;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 import java.time.Duration;
@@ -21,6 +25,7 @@ import static io.atrium.broker.desktop.DesktopRepository.UserChange.KEEP;
  */
 @Component
 class DesktopRefresh {
+    private static final Logger log = LoggerFactory.getLogger(DesktopRefresh.class);
     private final DesktopRepository desktops;
     private final PoolRepository pools;
     private final MachineHost machines;
@@ -74,22 +79,52 @@ class DesktopRefresh {
         refreshLater(d, pool);
     }
 
+    /**
+     * A pool's network changed: its idle desktops (READY, unassigned, pooled) are refreshed so that they come back on
+     * the new network; one that is still being provisioned is refreshed after that (its task holds the desktop's
+     * lease, and this one waits for it). Desktops in use get the new network at their refresh (log off), personal
+     * desktops at their next start.
+     */
+    @EventListener
+    void networkChanged(PoolNetworkChanged event) {
+        Pool pool = pools.findById(event.poolId()).orElse(null);
+        if (pool == null || pool.kind() == PoolKind.PERSONAL || !workers.isRunning()) {
+            return;
+        }
+        for (Desktop d : desktops.findByPool(pool.id())) {
+            if (d.assignedUser() == null && (d.state() == DesktopState.READY
+                    || DesktopState.NEEDS_PROVISIONING.contains(d.state()))) {
+                workers.forDesktop(d.id(), Duration.ZERO, () -> {
+                    Desktop now = desktops.findById(d.id()).orElse(null);
+                    if (now != null && now.assignedUser() == null && desktops.transition(now.id(),
+                            List.of(DesktopState.READY), DesktopState.REFRESHING, CLEAR, null)) {
+                        log.info("desktop {}: refreshed for its pool's new network", now.name());
+                        refreshHeld(now, pool);
+                    }
+                });
+            }
+        }
+    }
+
     /** Gives a REFRESHING desktop a clean disk and a fresh VM, then reconciles its pool. */
     private void refreshLater(Desktop d, Pool pool) {
-        workers.forDesktop(d.id(), Duration.ZERO, () -> {
-            try {
-                machines.stop(d.name());
-                machines.start(specs.of(d, pool));
-                if (!desktops.transition(d.id(), List.of(DesktopState.REFRESHING), DesktopState.READY, CLEAR, null)) {
-                    machines.stop(d.name()); // deleted meanwhile
-                }
-            } catch (RuntimeException e) {
-                desktops.transition(d.id(), List.of(DesktopState.REFRESHING), DesktopState.FAILED, CLEAR,
-                        DesktopRecovery.truncate("Could not refresh: " + e.getMessage()));
-                recovery.provisionAfter(d.id(), recovery.recoverDelay());
+        workers.forDesktop(d.id(), Duration.ZERO, () -> refreshHeld(d, pool));
+    }
+
+    /** {@link #refreshLater}'s work, for a task that holds the desktop's lease. */
+    private void refreshHeld(Desktop d, Pool pool) {
+        try {
+            machines.stop(d.name());
+            machines.start(specs.of(d, pool));
+            if (!desktops.transition(d.id(), List.of(DesktopState.REFRESHING), DesktopState.READY, CLEAR, null)) {
+                machines.stop(d.name()); // deleted meanwhile
             }
-            reconciler.reconcileLater(pool.id());
-        });
+        } catch (RuntimeException e) {
+            desktops.transition(d.id(), List.of(DesktopState.REFRESHING), DesktopState.FAILED, CLEAR,
+                    DesktopRecovery.truncate("Could not refresh: " + e.getMessage()));
+            recovery.provisionAfter(d.id(), recovery.recoverDelay());
+        }
+        reconciler.reconcileLater(pool.id());
     }
 
     private DesktopState current(Desktop d) {

@@ -2,6 +2,7 @@ package io.atrium.broker.desktop;
 
 import io.atrium.broker.BrokerProperties;
 import io.atrium.broker.gpu.GpuService;
+import io.atrium.broker.network.PoolNetworks;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolKind;
 import io.atrium.vmm.api.MachineSpec;
@@ -9,7 +10,6 @@ import io.atrium.vmm.api.MachineSpec.BootMode;
 import io.atrium.vmm.api.MachineSpec.DiskPolicy;
 import io.atrium.vmm.api.MachineSpec.GpuAttachment;
 import io.atrium.vmm.api.MachineSpec.ImageRef;
-import io.atrium.vmm.api.MachineSpec.NetworkAttachment;
 import org.springframework.stereotype.Component;
 
 import java.util.List;
@@ -20,15 +20,17 @@ import java.util.Optional;
  * hostname), with its MAC, its pool's image, vCPUs and memory. A pooled desktop always gets a fresh disk
  * ({@link DiskPolicy#FRESH}), a personal one keeps its own ({@link DiskPolicy#KEEP}); {@code atrium.broker.instant-clones}
  * chooses the boot mode; a GPU slice the desktop holds comes with the QEMU arguments that attach it (none for a
- * simulated GPU).
+ * simulated GPU); the NIC is attached to the pool's network as it is at this start ({@link PoolNetworks}).
  */
 @Component
 class MachineSpecs {
     private final GpuService gpus;
+    private final PoolNetworks networks;
     private final BrokerProperties props;
 
-    MachineSpecs(GpuService gpus, BrokerProperties props) {
+    MachineSpecs(GpuService gpus, PoolNetworks networks, BrokerProperties props) {
         this.gpus = gpus;
+        this.networks = networks;
         this.props = props;
     }
 
@@ -39,6 +41,6 @@ class MachineSpecs {
         return new MachineSpec(desktop.name(), desktop.mac(), ImageRef.of(pool.image()), pool.vcpus(), pool.memoryMb(),
                 pool.kind() == PoolKind.POOLED ? DiskPolicy.FRESH : DiskPolicy.KEEP,
                 props.instantClones() ? BootMode.INSTANT_CLONE_PREFERRED : BootMode.COLD_BOOT,
-                NetworkAttachment.ISOLATED, gpu);
+                networks.attachmentFor(pool.id()), gpu);
     }
 }

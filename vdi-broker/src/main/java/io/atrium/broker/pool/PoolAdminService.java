@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.regex.Pattern;
 
 /**
@@ -87,6 +88,18 @@ public class PoolAdminService {
      */
     @PreAuthorize("hasRole('ADMIN')")
     public Pool create(PoolSpec spec) {
+        return create(spec, id -> { });
+    }
+
+    /**
+     * Creates a pool, lets {@code beforeProvisioning} store the pool's own settings of other features (its network,
+     * …: rows keyed by the new pool's id), and only then starts provisioning it, so that its first desktops already
+     * get those settings. If {@code beforeProvisioning} throws, the pool is removed again and the exception passes.
+     *
+     * @throws InvalidInputException naming every bad field (of the pool, or from {@code beforeProvisioning})
+     */
+    @PreAuthorize("hasRole('ADMIN')")
+    public Pool create(PoolSpec spec, Consumer<String> beforeProvisioning) {
         try {
             validate(spec, null);
         } catch (InvalidInputException e) {
@@ -96,6 +109,16 @@ public class PoolAdminService {
         }
         Pool pool = toPool(UUID.randomUUID().toString(), spec, clock.instant());
         pools.save(pool);
+        try {
+            beforeProvisioning.accept(pool.id());
+        } catch (RuntimeException e) {
+            pools.delete(pool.id());
+            if (e instanceof InvalidInputException invalid) {
+                audit.record("pool.create", io.atrium.broker.audit.AuditEvent.Outcome.FAILURE, "pool", spec.name(),
+                        Map.of("fields", invalid.fieldErrors().keySet()));
+            }
+            throw e;
+        }
         log.info("pool {} created: {} {} {}..{} (+{} spares) for {}", pool.name(), pool.kind(), pool.image(),
                 pool.minSize(), pool.maxSize(), pool.spares(), pool.entitled());
         audit.record("pool.create", "pool", pool.id(), Map.of("after", settings(pool)));
@@ -149,6 +172,7 @@ public class PoolAdminService {
         audit.audited("pool.delete", "pool", pool.id(), Map.of("before", settings(pool), "force", force),
                 () -> desktops.deletePool(pool.id(), force));
         log.info("pool {} deleted{}", pool.name(), force ? " (forced)" : "");
+        events.publishEvent(new PoolDeleted(pool.id()));
     }
 
     private void validate(PoolSpec s, Pool existing) {

@@ -24,7 +24,8 @@ public interface MachineHost {
      * identity (hostname, MAC). A machine of that name that already runs is stopped first. Emits
      * {@link MachineEvent.Started} before returning.
      *
-     * @throws MachineException {@code INVALID_SPEC} for a spec this host cannot run (unknown image, …),
+     * @throws MachineException {@code INVALID_SPEC} for a spec this host cannot run (unknown image, a network mode
+     *                          it does not offer: see {@link #networking()}, …),
      *                          {@code FAILED} when QEMU or the guest failed (the message says why)
      */
     MachineInfo start(MachineSpec spec);
@@ -75,6 +76,24 @@ public interface MachineHost {
      * other call fails with {@code UNAVAILABLE}.
      */
     void release();
+
+    /**
+     * What this host can do for desktop networks: the modes it runs safely, why others are missing, its own IPv4
+     * networks (which a lab must not overlap) and the lab switches it has now. A host that does not manage networks
+     * offers isolated desktops only.
+     */
+    default HostNetworking networking() {
+        return HostNetworking.isolatedOnly("host " + hostId() + " does not manage desktop networks");
+    }
+
+    /**
+     * Keeps the lab switches in {@code switchIds} and removes every other one: at once when no machine is attached
+     * to it, otherwise as soon as its last machine stops (machines on it keep their network until then). A switch is
+     * made again by the next {@link #start} that asks for it. Idempotent.
+     */
+    default void retainNetworks(Set<String> switchIds) {
+        // a host that makes no switches has none to remove
+    }
 
     /**
      * Subscribes to this host's events, in order per machine. The listener runs on a host thread and must

@@ -88,24 +88,63 @@ public record MachineSpec(String name, String mac, ImageRef image, int vcpus, in
     }
 
     /**
-     * The network the machine's NIC is attached to.
+     * The network the machine's NIC is attached to. The NIC keeps the machine's own MAC in every mode.
      *
-     * @param mode   the kind of network
-     * @param switchId for {@link NetworkMode#LAB}: the switch (one per pool); empty otherwise
+     * <ul>
+     *   <li>{@link NetworkMode#ISOLATED}: reaches nothing;</li>
+     *   <li>{@link NetworkMode#NAT}: reaches the outside world through the host's guarded NAT uplink, never the host
+     *       itself nor other desktops;</li>
+     *   <li>{@link NetworkMode#LAB}: on the private segment {@code switchId} (one per pool) with the given
+     *       addressing, optionally with NAT out.</li>
+     * </ul>
+     *
+     * @param mode     the kind of network
+     * @param switchId for {@link NetworkMode#LAB}: the switch, 1 to 8 characters {@code [a-z0-9]}; empty otherwise.
+     *                 One switch has one {@link LabSegment}: new addressing comes with a new switch id
+     * @param segment  for {@link NetworkMode#LAB}: the segment's addressing; empty otherwise
      */
-    public record NetworkAttachment(NetworkMode mode, Optional<String> switchId) {
-        public static final NetworkAttachment ISOLATED = new NetworkAttachment(NetworkMode.ISOLATED, Optional.empty());
+    public record NetworkAttachment(NetworkMode mode, Optional<String> switchId, Optional<LabSegment> segment) {
+        public static final NetworkAttachment ISOLATED =
+                new NetworkAttachment(NetworkMode.ISOLATED, Optional.empty(), Optional.empty());
+        public static final NetworkAttachment NAT =
+                new NetworkAttachment(NetworkMode.NAT, Optional.empty(), Optional.empty());
+        private static final Pattern SWITCH_ID = Pattern.compile("[a-z0-9]{1,8}");
 
         public NetworkAttachment {
             Objects.requireNonNull(mode, "mode");
             Objects.requireNonNull(switchId, "switchId");
+            Objects.requireNonNull(segment, "segment");
+            if (mode == NetworkMode.LAB) {
+                if (switchId.isEmpty() || segment.isEmpty()) {
+                    throw new IllegalArgumentException("a lab network needs a switch id and a segment");
+                }
+                if (!SWITCH_ID.matcher(switchId.get()).matches()) {
+                    throw new IllegalArgumentException("switch id must be 1 to 8 of [a-z0-9]: " + switchId.get());
+                }
+            } else if (switchId.isPresent() || segment.isPresent()) {
+                throw new IllegalArgumentException("only a lab network has a switch and a segment");
+            }
+        }
+
+        /** The lab switch {@code switchId} with its addressing. */
+        public static NetworkAttachment lab(String switchId, LabSegment segment) {
+            return new NetworkAttachment(NetworkMode.LAB, Optional.of(switchId), Optional.of(segment));
+        }
+
+        /** Whether {@code id} may name a switch. */
+        public static boolean isSwitchId(String id) {
+            return id != null && SWITCH_ID.matcher(id).matches();
         }
     }
 
-    /** Kinds of desktop network. Only {@link #ISOLATED} exists so far. */
+    /** Kinds of desktop network. */
     public enum NetworkMode {
         /** A NIC that reaches nothing (user-mode networking, restricted). */
-        ISOLATED
+        ISOLATED,
+        /** The outside world (DHCP, DNS, TCP/UDP out) through the host's NAT uplink; not the host, not other desktops. */
+        NAT,
+        /** A private L2 segment per pool (a lab vSwitch) with its own DHCP; optionally NAT out. */
+        LAB
     }
 
     /**

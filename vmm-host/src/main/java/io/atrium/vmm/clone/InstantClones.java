@@ -7,6 +7,7 @@ import io.atrium.vmm.disk.Disks;
 import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.qga.QgaClient;
 import io.atrium.vmm.qemu.QemuLauncher;
+import io.atrium.vmm.qemu.NetBackend;
 import io.atrium.vmm.qemu.QemuVm;
 import io.atrium.vmm.qemu.ResolvedAccelerator;
 import io.atrium.vmm.qemu.RunDir;
@@ -70,7 +71,7 @@ public final class InstantClones {
 
     private static final Logger log = LoggerFactory.getLogger(InstantClones.class);
     /** Bump when the template recipe changes in a way that changes the saved state. */
-    static final String RECIPE_VERSION = "atrium-template/1";
+    static final String RECIPE_VERSION = "atrium-template/2";
     /** Hostname of golden VMs (a clone's agent replaces it). */
     public static final String GOLDEN_NAME = "atrium-golden";
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -167,7 +168,7 @@ public final class InstantClones {
         VmSpec spec = VmSpec.builder().name(GOLDEN_NAME).vcpus(template.vcpus()).memoryMb(template.memoryMb())
                 .accel(template.accel()).accelOptions(template.accelOptions())
                 .kernel(template.image().kernel()).initrd(template.image().initrd()).append(template.append())
-                .guestAgent(template.guestAgent())
+                .guestAgent(template.guestAgent()).network(new NetBackend.Unplugged())
                 .disk(disk).runDir(runDir).macAddress(VmSpec.randomMac()).build();
         log.info("template {}: booting golden VM of image {}", template.key(), imageName);
         try (QemuVm vm = launcher.start(spec)) {

@@ -1,6 +1,7 @@
 package io.atrium.vmm.clone;
 
 import io.atrium.vmm.image.GuestImage;
+import io.atrium.vmm.qemu.NetBackend;
 import io.atrium.vmm.qemu.ResolvedAccelerator;
 import io.atrium.vmm.qemu.RunDir;
 import io.atrium.vmm.qemu.VmSpec;
@@ -59,15 +60,21 @@ public record Template(String key, GuestImage image, Path directory, int vcpus, 
         return directory.resolve(BASE_DISK);
     }
 
+    /** {@link #cloneSpec(String, String, Path, NetBackend)} with an isolated NIC. */
+    public VmSpec cloneSpec(String name, String macAddress, Path runDir) {
+        return cloneSpec(name, macAddress, runDir, new NetBackend.Restricted());
+    }
+
     /**
      * The spec of a clone: the golden VM's machine (same devices, including the guest agent
-     * channel, vCPUs, memory, kernel, append) with its own name, run directory, overlay and MAC,
-     * started with {@code -incoming defer}.
+     * channel, vCPUs, memory, kernel, append) with its own name, run directory, overlay, MAC and
+     * NIC backend, started with {@code -incoming defer}. The golden VM's NIC was unplugged
+     * ({@link NetBackend.Unplugged}, no saved state), so any backend restores.
      */
-    public VmSpec cloneSpec(String name, String macAddress, Path runDir) {
+    public VmSpec cloneSpec(String name, String macAddress, Path runDir, NetBackend network) {
         return VmSpec.builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).accelOptions(accelOptions)
                 .kernel(image.kernel()).initrd(image.initrd()).append(append).guestAgent(guestAgent)
                 .disk(RunDir.of(runDir).overlay()).runDir(runDir).macAddress(macAddress).incoming(true)
-                .build();
+                .network(network).build();
     }
 }

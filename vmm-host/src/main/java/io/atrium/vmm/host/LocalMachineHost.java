@@ -10,6 +10,7 @@ import io.atrium.vmm.clone.Template;
 import io.atrium.vmm.VmmException;
 import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.vmm.api.HostNetworking;
 import io.atrium.vmm.api.MachineEvent;
 import io.atrium.vmm.api.MachineException;
 import io.atrium.vmm.api.MachineHost;
@@ -18,6 +19,9 @@ import io.atrium.vmm.api.MachineSpec;
 import io.atrium.vmm.api.ShutdownOutcome;
 import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.network.HostNetworks;
+import io.atrium.vmm.network.NetworkUnavailableException;
+import io.atrium.vmm.qemu.NetBackend;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -61,6 +65,12 @@ import org.slf4j.LoggerFactory;
  * ({@code atrium-machine-events}), in the order they happened, so in order per machine; listener code never runs
  * under this class's lock (events are only queued under it).
  *
+ * <p>Networks ({@link MachineSpec#network()}): isolated needs nothing; NAT and lab attachments are made by
+ * {@link HostNetworks} (the NAT namespace, the lab switch) before QEMU starts, and a machine is detached from its
+ * switch when it ends, so a switch no longer wanted ({@link #retainNetworks}) goes with its last machine. Without
+ * {@code HostNetworks} (or where it lacks privileges) only isolated machines start; others are {@code INVALID_SPEC}.
+ * {@link #release()} without keep-vms-on-exit removes every desktop network too; {@link #adopt} re-adopts them.
+ *
  * <p>Thread safety: every method may be called from any thread; calls for one machine name must not overlap (the
  * broker serializes them). Machine names are checked before they become paths.
  */
@@ -73,6 +83,8 @@ public final class LocalMachineHost implements MachineHost {
     private static final Set<String> IMAGES = Set.of(GuestImages.CONSOLE, GuestImages.X_DESKTOP);
 
     private final VmmHost host;
+    /** Desktop networks, or null: isolated machines only. */
+    private final HostNetworks networks;
     private final String hostId;
     private final Duration readyTimeout;
     private final Clock clock;
@@ -98,17 +110,32 @@ public final class LocalMachineHost implements MachineHost {
         }
     }
 
-    /** A host with the id from {@code atrium.vmm.host-id} and the default ready timeout. */
+    /**
+     * A host with the id from {@code atrium.vmm.host-id} and the default ready timeout, without desktop networks
+     * (isolated machines only).
+     */
     public LocalMachineHost(VmmHost host) {
-        this(host, host.properties().hostId(), DEFAULT_READY_TIMEOUT, Clock.systemUTC());
+        this(host, null);
+    }
+
+    /** A host with the id from {@code atrium.vmm.host-id}, the default ready timeout and these desktop networks. */
+    public LocalMachineHost(VmmHost host, HostNetworks networks) {
+        this(host, networks, host.properties().hostId(), DEFAULT_READY_TIMEOUT, Clock.systemUTC());
+    }
+
+    /** Without desktop networks. */
+    public LocalMachineHost(VmmHost host, String hostId, Duration readyTimeout, Clock clock) {
+        this(host, null, hostId, readyTimeout, clock);
     }
 
     /**
+     * @param networks     desktop networks, or null for isolated machines only
      * @param hostId       this host's id ({@link VmmProperties#isHostId})
      * @param readyTimeout how long to watch a cold-booted guest's serial log for its ready marker
      */
-    public LocalMachineHost(VmmHost host, String hostId, Duration readyTimeout, Clock clock) {
+    public LocalMachineHost(VmmHost host, HostNetworks networks, String hostId, Duration readyTimeout, Clock clock) {
         this.host = Objects.requireNonNull(host, "host");
+        this.networks = networks;
         if (!VmmProperties.isHostId(hostId)) {
             throw new IllegalArgumentException("not a host id (a short label): " + hostId);
         }
@@ -135,13 +162,15 @@ public final class LocalMachineHost implements MachineHost {
         boolean keepDisk = spec.disk() == MachineSpec.DiskPolicy.KEEP && Files.exists(overlay);
         boolean instant = spec.boot() == MachineSpec.BootMode.INSTANT_CLONE_PREFERRED && !keepDisk && gpuArgs.isEmpty();
         int memoryMb = Math.max(spec.memoryMb(), image.memoryMb());
+        NetBackend network = attachNetwork(spec);
         QemuVm vm;
         try {
             Files.createDirectories(runDir);
             if (instant) {
                 // Restore the image's saved running machine, then give it its own identity (start returns after it).
                 Template template = host.instantClones().prepare(image.name(), image, spec.vcpus(), memoryMb);
-                vm = host.instantClones().startFromTemplate(template, template.cloneSpec(name, spec.mac(), runDir));
+                vm = host.instantClones().startFromTemplate(template,
+                        template.cloneSpec(name, spec.mac(), runDir, network));
             } else {
                 // Cold boot: the machine's own disk, a GPU device, or instant clones not wanted.
                 if (!keepDisk) {
@@ -149,9 +178,10 @@ public final class LocalMachineHost implements MachineHost {
                     Disks.createLinkedClone(host.properties().qemuImgBinary(), image.goldenDisk(), overlay);
                 }
                 vm = host.start(host.specFor(image.name(), name).vcpus(spec.vcpus()).memoryMb(memoryMb)
-                        .macAddress(spec.mac()).extraArgs(gpuArgs).build());
+                        .macAddress(spec.mac()).extraArgs(gpuArgs).network(network).build());
             }
         } catch (VmmException | IllegalArgumentException | IOException e) {
+            detachNetwork(name);
             throw new MachineException(MachineException.Kind.FAILED,
                     "machine " + name + " did not start: " + e.getMessage(), e);
         }
@@ -159,23 +189,29 @@ public final class LocalMachineHost implements MachineHost {
                 instant ? MachineInfo.BootKind.INSTANT_CLONE : MachineInfo.BootKind.COLD_BOOT, console(vm),
                 clock.instant());
         Machine machine = new Machine(vm, info);
+        boolean wasReleased;
         synchronized (lock) {
-            if (released) {
-                vm.close();
-                throw new MachineException(MachineException.Kind.UNAVAILABLE, "host " + hostId + " was released");
+            wasReleased = released;
+            if (!wasReleased) {
+                machines.put(name, machine);
+                emit(new MachineEvent.Started(name, info.startedAt(), info));
+                if (instant) {
+                    emit(new MachineEvent.Ready(name, clock.instant()));
+                }
             }
-            machines.put(name, machine);
-            emit(new MachineEvent.Started(name, info.startedAt(), info));
-            if (instant) {
-                emit(new MachineEvent.Ready(name, clock.instant()));
-            }
+        }
+        if (wasReleased) {
+            vm.close();
+            detachNetwork(name);
+            throw new MachineException(MachineException.Kind.UNAVAILABLE, "host " + hostId + " was released");
         }
         watchExit(machine);
         if (!instant) {
             watchReady(machine, image.readyMarker());
         }
-        log.info("machine {} runs as QEMU pid {} ({}, {}{})", name, vm.pid(), instant ? "instant clone" : "cold boot",
-                host.accelerator().accel(), spec.gpu().map(g -> ", GPU slice " + g.sliceId()).orElse(""));
+        log.info("machine {} runs as QEMU pid {} ({}, {}, network {}{})", name, vm.pid(),
+                instant ? "instant clone" : "cold boot", host.accelerator().accel(), describe(spec.network()),
+                spec.gpu().map(g -> ", GPU slice " + g.sliceId()).orElse(""));
         return info;
     }
 
@@ -184,7 +220,9 @@ public final class LocalMachineHost implements MachineHost {
         Machine machine = beginStopping(name);
         if (machine != null) {
             machine.vm.close();
-            reportExit(machine, MachineEvent.ExitReason.STOPPED, exitCode(machine.vm), "stopped");
+            if (reportExit(machine, MachineEvent.ExitReason.STOPPED, exitCode(machine.vm), "stopped")) {
+                detachNetwork(name);
+            }
         }
     }
 
@@ -209,7 +247,10 @@ public final class LocalMachineHost implements MachineHost {
             throw new MachineException(MachineException.Kind.FAILED, "machine " + name + ": " + e.getMessage(), e);
         } finally {
             machine.vm.close();
-            reportExit(machine, MachineEvent.ExitReason.STOPPED, exitCode(machine.vm), "shut down (" + outcome + ")");
+            if (reportExit(machine, MachineEvent.ExitReason.STOPPED, exitCode(machine.vm),
+                    "shut down (" + outcome + ")")) {
+                detachNetwork(name);
+            }
         }
     }
 
@@ -302,6 +343,13 @@ public final class LocalMachineHost implements MachineHost {
             adopted.add(info);
             log.info("machine {} re-adopted: QEMU pid {} kept running across the restart", name, vm.pid());
         }
+        if (networks != null) {
+            try {
+                networks.adopt(adopted.stream().map(MachineInfo::name).collect(java.util.stream.Collectors.toSet()));
+            } catch (RuntimeException e) {
+                log.warn("desktop networks could not be re-adopted: {}", e.getMessage());
+            }
+        }
         return adopted;
     }
 
@@ -327,7 +375,32 @@ public final class LocalMachineHost implements MachineHost {
                 m.vm.close();
             }
         }
+        if (networks != null && !keep) {
+            try {
+                networks.removeAll(); // Atrium stops without keeping VMs: no desktop network outlives it
+            } catch (RuntimeException e) {
+                log.warn("desktop networks could not all be removed: {}", e.getMessage());
+            }
+        }
         events.shutdown(); // what is queued is still delivered
+    }
+
+    @Override
+    public HostNetworking networking() {
+        return networks == null ? MachineHost.super.networking() : networks.describe();
+    }
+
+    @Override
+    public void retainNetworks(Set<String> switchIds) {
+        Objects.requireNonNull(switchIds, "switchIds");
+        requireOpen();
+        if (networks != null) {
+            try {
+                networks.retain(switchIds);
+            } catch (VmmException e) {
+                throw new MachineException(MachineException.Kind.FAILED, "removing lab switches: " + e.getMessage(), e);
+            }
+        }
     }
 
     @Override
@@ -338,6 +411,48 @@ public final class LocalMachineHost implements MachineHost {
     }
 
     // ------------------------------------------------------------------ internals
+
+    /** Makes what the machine's network needs and records it as the switch's user; the QEMU backend. */
+    private NetBackend attachNetwork(MachineSpec spec) {
+        MachineSpec.NetworkAttachment attachment = spec.network();
+        if (networks == null) {
+            if (attachment.mode() != MachineSpec.NetworkMode.ISOLATED) {
+                throw new MachineException(MachineException.Kind.INVALID_SPEC, "host " + hostId
+                        + " does not manage desktop networks: only isolated machines (asked for "
+                        + attachment.mode() + ")");
+            }
+            return new NetBackend.Restricted();
+        }
+        try {
+            return networks.attach(spec.name(), attachment);
+        } catch (NetworkUnavailableException e) {
+            throw new MachineException(MachineException.Kind.INVALID_SPEC, "machine " + spec.name() + ": "
+                    + e.getMessage(), e);
+        } catch (VmmException | IllegalArgumentException e) {
+            throw new MachineException(MachineException.Kind.FAILED, "machine " + spec.name() + ": network: "
+                    + e.getMessage(), e);
+        }
+    }
+
+    /** The machine ended: it no longer holds its switch. Never under {@link #lock} (it may remove a switch). */
+    private void detachNetwork(String name) {
+        if (networks != null) {
+            try {
+                networks.detach(name);
+            } catch (RuntimeException e) {
+                log.warn("machine {}: detaching its network failed: {}", name, e.getMessage());
+            }
+        }
+    }
+
+    private static String describe(MachineSpec.NetworkAttachment n) {
+        return switch (n.mode()) {
+            case ISOLATED -> "isolated";
+            case NAT -> "NAT";
+            case LAB -> "lab switch " + n.switchId().orElse("?") + " (" + n.segment().map(s -> s.subnet()
+                    + (s.nat() ? ", NAT" : "")).orElse("") + ")";
+        };
+    }
 
     private GuestImage image(MachineSpec.ImageRef ref) {
         if (!IMAGES.contains(ref.name())) {
@@ -400,6 +515,7 @@ public final class LocalMachineHost implements MachineHost {
             if (reportExit(machine, MachineEvent.ExitReason.UNEXPECTED, exitCode, detail)) {
                 log.warn("machine {} stopped unexpectedly: {}", machine.info.name(), detail);
                 machine.vm.close();
+                detachNetwork(machine.info.name());
             }
         });
     }

@@ -1,6 +1,8 @@
 package io.atrium.vmm.host;
 
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.network.HostNetworks;
+import io.atrium.vmm.network.NetworkProperties;
 import io.atrium.vmm.api.MachineHost;
 import io.atrium.vmm.image.GuestImages;
 import io.atrium.vmm.qemu.AcceleratorProbe;
@@ -20,7 +22,7 @@ import org.springframework.context.annotation.Bean;
  * uses the machine host, the broker releases it first ({@link MachineHost#release()}).
  */
 @AutoConfiguration
-@EnableConfigurationProperties(VmmProperties.class)
+@EnableConfigurationProperties({VmmProperties.class, NetworkProperties.class})
 public class VmmAutoConfiguration {
 
     @Bean
@@ -54,10 +56,21 @@ public class VmmAutoConfiguration {
         return new VmmHost(properties, accelerator, images, launcher);
     }
 
+    /**
+     * Desktop networks ({@code atrium.vmm.network.*}); probes this process's privileges at start and logs what is
+     * available. Removing them is the machine host's release (without keep-vms-on-exit), not the context's close.
+     * Not made when the application brings its own machine host.
+     */
+    @Bean(destroyMethod = "")
+    @ConditionalOnMissingBean({HostNetworks.class, MachineHost.class})
+    HostNetworks hostNetworks(VmmProperties properties, NetworkProperties network) {
+        return new HostNetworks(properties, network);
+    }
+
     /** The machines of this host; its user (the broker) calls {@link MachineHost#release()} when it stops. */
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean(MachineHost.class)
-    LocalMachineHost machineHost(VmmHost host) {
-        return new LocalMachineHost(host);
+    LocalMachineHost machineHost(VmmHost host, HostNetworks networks) {
+        return new LocalMachineHost(host, networks);
     }
 }

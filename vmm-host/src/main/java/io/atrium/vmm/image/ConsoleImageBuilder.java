@@ -59,7 +59,8 @@ final class ConsoleImageBuilder {
     static final String BUSYBOX_PACKAGE = "busybox-static";
     static final String DEFAULT_APPEND = "console=ttyS0,115200 console=tty0 quiet loglevel=3";
     static final List<String> TEMPLATES =
-            List.of("init", "inittab", "profile", "shutdown", "acpid.conf", "power-button", "agent", "README");
+            List.of("init", "inittab", "profile", "shutdown", "acpid.conf", "power-button", "agent", "net", "udhcpc",
+                    "README");
     /** Drivers the guest needs: disk, NIC, ACPI power button and its input events. */
     static final List<String> DRIVERS = List.of("virtio_pci", "virtio_blk", "virtio_net", "button", "evdev");
     /** The data disk is ext2; ext4 can mount it too (CONFIG_EXT4_USE_FOR_EXT2). */
@@ -405,6 +406,8 @@ final class ConsoleImageBuilder {
         entries.put("etc/acpi/PWRF/00000080",
                 w -> w.file("etc/acpi/PWRF/00000080", 0755, templates.get("power-button")));
         entries.put("etc/atrium/agent", w -> w.file("etc/atrium/agent", 0755, templates.get("agent")));
+        entries.put("etc/atrium/net", w -> w.file("etc/atrium/net", 0755, templates.get("net")));
+        entries.put("etc/atrium/udhcpc", w -> w.file("etc/atrium/udhcpc", 0755, templates.get("udhcpc")));
         entries.put("etc/atrium/shutdown", w -> w.file("etc/atrium/shutdown", 0644, templates.get("shutdown")));
         entries.put("etc/passwd", w -> w.file("etc/passwd", 0644, utf8("root:x:0:0:root:/root:/bin/sh\n")));
         entries.put("etc/group", w -> w.file("etc/group", 0644, utf8("root:x:0:\n")));

@@ -51,11 +51,11 @@ final class XDesktopImageBuilder {
     /**
      * The Debian packages. {@code qemu-guest-agent} is the QEMU guest agent (started by
      * {@code /sbin/atrium-init}); {@code util-linux-extra} holds {@code /sbin/hwclock}, which its
-     * {@code guest-set-time} runs.
+     * {@code guest-set-time} runs; {@code udhcpc} (busybox's DHCP client) is what {@code /etc/atrium/net} starts.
      */
     static final List<String> PACKAGES = List.of("linux-image-amd64", "udev", "kmod", "iproute2", "xserver-xorg-core",
             "xserver-xorg-input-evdev", "xserver-xorg-input-libinput", "xinit", "x11-xserver-utils", "jwm", "xterm",
-            "xfonts-base", "qemu-guest-agent", "util-linux-extra");
+            "xfonts-base", "qemu-guest-agent", "util-linux-extra", "udhcpc");
     static final String DEFAULT_APPEND =
             "root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0 quiet loglevel=3";
     static final int MEMORY_MB = 256;
@@ -70,6 +70,8 @@ final class XDesktopImageBuilder {
         TEMPLATES.put("x-desktop/xorg.conf", "etc/X11/xorg.conf 644");
         TEMPLATES.put("x-desktop/jwmrc", "root/.jwmrc 644");
         TEMPLATES.put("console/agent", "etc/atrium/agent 755");
+        TEMPLATES.put("console/net", "etc/atrium/net 755");
+        TEMPLATES.put("console/udhcpc", "etc/atrium/udhcpc 755");
     }
 
     private static final JsonMapper JSON = JsonMapper.builder().build();

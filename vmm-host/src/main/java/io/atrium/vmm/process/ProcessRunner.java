@@ -62,7 +62,11 @@ public final class ProcessRunner {
             Map.entry("debugfs", "e2fsprogs"),
             Map.entry("busybox", "busybox-static"),
             Map.entry("debootstrap", "debootstrap"),
-            Map.entry("chroot", "coreutils"));
+            Map.entry("chroot", "coreutils"),
+            Map.entry("ip", "iproute2"),
+            Map.entry("nft", "nftables"),
+            Map.entry("vde_switch", "vde2"),
+            Map.entry("dnsmasq", "dnsmasq-base"));
 
     private static final File DEV_NULL = new File("/dev/null");
 

@@ -12,7 +12,10 @@ import java.util.Objects;
  * <ul>
  *   <li>VNC only on the unix socket {@link RunDir#vncSocket()}, never on a TCP port;</li>
  *   <li>QMP only on the unix socket {@link RunDir#qmpSocket()};</li>
- *   <li>user-mode networking with {@code restrict=on} (the guest cannot reach the host or outside);</li>
+ *   <li>one NIC, {@code net0}, with the VM's MAC, on the spec's {@link NetBackend}: isolated user-mode
+ *       networking ({@code restrict=on}, the default), an empty hub port (template golden VMs), user-mode NAT
+ *       ({@code restrict=off}, only ever spawned inside its guarded network namespace: {@link #spawnPrefix}) or
+ *       a lab switch port; never a host bridge, a tap opened by QEMU, or a multicast socket;</li>
  *   <li>the seccomp sandbox denies obsolete syscalls, privilege elevation, spawning and resource
  *       control;</li>
  *   <li>no default devices and no user config file: the VM has exactly the devices listed;</li>
@@ -74,7 +77,7 @@ final class QemuCommandLine {
             add(args, "-drive", "file=" + spec.disk() + ",if=none,id=disk0,format=qcow2,cache=writeback,discard=unmap");
             add(args, "-device", "virtio-blk-pci,drive=disk0");
         }
-        add(args, "-netdev", "user,id=net0,restrict=on");
+        add(args, "-netdev", spec.network().netdev("net0"));
         add(args, "-device", "virtio-net-pci,netdev=net0,mac=" + spec.macAddress());
         add(args, "-vga", "std");
         add(args, "-serial", "file:" + spec.serialLog());
@@ -91,6 +94,17 @@ final class QemuCommandLine {
         }
         args.addAll(spec.extraArgs());
         return List.copyOf(args);
+    }
+
+    /**
+     * What goes before QEMU's argv to start it where its network needs it: {@code ip netns exec <namespace>} for a
+     * backend with a namespace ({@link NetBackend#netns()}), nothing otherwise. Pure, like {@link #build}.
+     *
+     * @param ipBinary the {@code ip} program (iproute2)
+     */
+    static List<String> spawnPrefix(String ipBinary, VmSpec spec) {
+        Objects.requireNonNull(ipBinary, "ipBinary");
+        return spec.network().netns().map(ns -> List.of(ipBinary, "netns", "exec", ns)).orElse(List.of());
     }
 
     /**

@@ -99,6 +99,10 @@ public final class QemuLauncher implements AutoCloseable {
             argv.add("KILL");
         }
         argv.add("--");
+        if (spec.network().netns().isPresent()) {
+            argv.addAll(QemuCommandLine.spawnPrefix(ProcessRunner.requireTool("ip", "desktop networks").toString(),
+                    spec));
+        }
         argv.addAll(QemuCommandLine.build(qemu.toString(), spec));
         try {
             Files.write(files.argsFile(), argv, StandardCharsets.UTF_8);

@@ -37,6 +37,8 @@ import java.util.regex.Pattern;
  *     controller and on it the port {@code org.qemu.guest_agent.0}, whose host end is the unix
  *     socket {@link RunDir#qgaSocket()}. Opt-in (default {@code false}); a device of the machine, so
  *     an instant clone has it exactly when its template has it
+ * @param network the NIC's backend (default {@link NetBackend.Restricted}: isolated); not a device, so a clone
+ *     may have another backend than its template's golden VM
  */
 public record VmSpec(
         String name,
@@ -52,7 +54,8 @@ public record VmSpec(
         List<String> extraArgs,
         String accelOptions,
         boolean incoming,
-        boolean guestAgent) {
+        boolean guestAgent,
+        NetBackend network) {
 
     /** Maximum length of a unix socket path (sun_path is 108 bytes including the NUL). */
     public static final int MAX_SOCKET_PATH = 107;
@@ -96,6 +99,7 @@ public record VmSpec(
             }
         }
         accelOptions = accelOptions == null ? "" : accelOptions;
+        network = network == null ? new NetBackend.Restricted() : network;
         if (!accelOptions.isEmpty() && !ACCEL_OPTIONS.matcher(accelOptions).matches()) {
             throw new IllegalArgumentException("accelOptions must be key=value pairs joined by ',': " + accelOptions);
         }
@@ -178,7 +182,8 @@ public record VmSpec(
     public Builder toBuilder() {
         return new Builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).kernel(kernel)
                 .initrd(initrd).append(append).disk(disk).runDir(runDir).macAddress(macAddress)
-                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent);
+                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent)
+                .network(network);
     }
 
     private static Path absolute(Path path, String what) {
@@ -192,7 +197,10 @@ public record VmSpec(
         return path.normalize();
     }
 
-    /** Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel. */
+    /**
+     * Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel, an isolated
+     * NIC.
+     */
     public static final class Builder {
         private String name;
         private int vcpus = 1;
@@ -208,6 +216,7 @@ public record VmSpec(
         private String accelOptions = "";
         private boolean incoming;
         private boolean guestAgent;
+        private NetBackend network = new NetBackend.Restricted();
 
         private Builder() {
         }
@@ -226,10 +235,12 @@ public record VmSpec(
         public Builder accelOptions(String value) { this.accelOptions = value; return this; }
         public Builder incoming(boolean value) { this.incoming = value; return this; }
         public Builder guestAgent(boolean value) { this.guestAgent = value; return this; }
+        public Builder network(NetBackend value) { this.network = value; return this; }
 
         public VmSpec build() {
             return new VmSpec(name, vcpus, memoryMb, accel, kernel, initrd, append, disk, runDir,
-                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent);
+                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent,
+                    network);
         }
     }
 }

@@ -80,6 +80,51 @@ class QemuCommandLineTest {
     }
 
     @Test
+    void tcgNatDesktop() throws IOException {
+        VmSpec spec = console().accel(ResolvedAccelerator.tcg("test")).network(new NetBackend.Nat("atr-nat")).build();
+        assertGolden("tcg-nat", QemuCommandLine.build(spec));
+        assertThat(QemuCommandLine.spawnPrefix("ip", spec)).containsExactly("ip", "netns", "exec", "atr-nat");
+    }
+
+    @Test
+    void tcgLabDesktopInstantClone() throws IOException {
+        VmSpec spec = console().accel(ResolvedAccelerator.tcg("test"))
+                .network(new NetBackend.Switch(Path.of("/var/lib/atrium/net/lab-a1b2c3d4/sw"))).incoming(true).build();
+        assertGolden("tcg-lab-instant-clone", QemuCommandLine.build(spec));
+        assertThat(QemuCommandLine.spawnPrefix("ip", spec)).isEmpty();
+    }
+
+    @Test
+    void theNetworkBackendChangesOnlyTheNetdev() {
+        List<String> isolated = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());
+        for (NetBackend backend : List.of(new NetBackend.Unplugged(), new NetBackend.Nat("atr-nat"),
+                new NetBackend.Switch(Path.of("/run/sw")))) {
+            List<String> other = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).network(backend)
+                    .build());
+            int at = isolated.indexOf("user,id=net0,restrict=on");
+            assertThat(other).hasSameSizeAs(isolated);
+            assertThat(other.get(at)).isEqualTo(backend.netdev("net0")).startsWith(switch (backend) {
+                case NetBackend.Unplugged u -> "hubport,id=net0,hubid=0";
+                case NetBackend.Nat n -> "user,id=net0,restrict=off,ipv6=off";
+                case NetBackend.Switch w -> "vde,id=net0,sock=/run/sw";
+                case NetBackend.Restricted r -> "user,id=net0,restrict=on";
+            });
+            List<String> rest = new ArrayList<>(other);
+            rest.set(at, isolated.get(at));
+            assertThat(rest).isEqualTo(isolated);
+            // never a host bridge, a tap QEMU opens, or a multicast socket
+            assertThat(other).noneMatch(a -> a.startsWith("bridge") || a.startsWith("tap") || a.contains("mcast"));
+        }
+    }
+
+    @Test
+    void onlyNatDesktopsAreSpawnedInANamespace() {
+        assertThat(QemuCommandLine.spawnPrefix("ip", console().accel(ResolvedAccelerator.tcg("t")).build())).isEmpty();
+        assertThat(QemuCommandLine.spawnPrefix("/sbin/ip", console().accel(ResolvedAccelerator.tcg("t"))
+                .network(new NetBackend.Unplugged()).build())).isEmpty();
+    }
+
+    @Test
     void theGuestAgentChannelIsOnePortOnTheOneVirtioSerialController() {
         List<String> with = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).guestAgent(true).build());
         List<String> without = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());

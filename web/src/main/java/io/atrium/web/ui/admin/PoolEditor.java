@@ -29,7 +29,9 @@ import java.util.function.Consumer;
 
 /**
  * Create or edit a pool. The service validates; each bad field shows its message ({@link InvalidInputException}).
- * The GPU profile is set through {@link GpuService#setPoolProfile} after the pool is saved.
+ * The GPU profile is set through {@link GpuService#setPoolProfile} after the pool is saved. Features with their own
+ * per-pool settings add a {@link PoolEditorSection} (the network): validated with the pool, stored before a new pool
+ * is provisioned.
  */
 class PoolEditor extends Dialog {
     private static final String NO_GPU = "none";
@@ -38,6 +40,7 @@ class PoolEditor extends Dialog {
     private final GpuService gpus;
     private final Pool existing;
     private final Consumer<Pool> onSaved;
+    private final List<PoolEditorSection> sections;
 
     private final TextField name = new TextField("Name");
     private final Select<PoolKind> kind = new Select<>();
@@ -55,10 +58,16 @@ class PoolEditor extends Dialog {
     private final Map<String, HasValidation> fields = new LinkedHashMap<>();
 
     PoolEditor(PoolAdminService pools, GpuService gpus, Pool existing, Consumer<Pool> onSaved) {
+        this(pools, gpus, existing, onSaved, List.of());
+    }
+
+    PoolEditor(PoolAdminService pools, GpuService gpus, Pool existing, Consumer<Pool> onSaved,
+               List<PoolEditorSection> sections) {
         this.pools = pools;
         this.gpus = gpus;
         this.existing = existing;
         this.onSaved = onSaved;
+        this.sections = List.copyOf(sections);
         setHeaderTitle(existing == null ? "New pool" : "Edit pool " + existing.name());
         setId("pool-editor");
         kind.setLabel("Kind");
@@ -117,6 +126,7 @@ class PoolEditor extends Dialog {
                 idleTimeout, disconnectGrace, maxSessionLength, gpu);
         form.setColspan(entitled, 2);
         add(form);
+        sections.forEach(section -> add(section.component()));
         Button save = new Button(existing == null ? "Create" : "Save", e -> save());
         save.setId("pool-save");
         save.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
@@ -136,9 +146,19 @@ class PoolEditor extends Dialog {
         PoolSpec spec = new PoolSpec(name.getValue().strip(), kind.getValue(), image.getValue(), vcpus.getValue(),
                 memoryMb.getValue(), minSize.getValue(), maxSize.getValue(), spares.getValue(), principals,
                 minutes(idleTimeout), minutes(disconnectGrace), minutes(maxSessionLength));
+        sections.forEach(PoolEditorSection::clearErrors);
+        boolean sectionsValid = true;
+        for (PoolEditorSection section : sections) {
+            sectionsValid &= section.validate(existing, spec);
+        }
+        if (!sectionsValid) {
+            return;
+        }
         Pool saved;
         try {
-            saved = existing == null ? pools.create(spec) : pools.update(existing.id(), spec);
+            saved = existing == null
+                    ? pools.create(spec, id -> sections.forEach(section -> section.save(id)))
+                    : pools.update(existing.id(), spec);
         } catch (InvalidInputException e) {
             e.fieldErrors().forEach((field, message) -> {
                 HasValidation f = fields.get(field);
@@ -147,10 +167,27 @@ class PoolEditor extends Dialog {
                     f.setInvalid(true);
                 }
             });
+            sections.forEach(section -> section.showErrors(e));
             return;
         } catch (BrokerException e) {
             error(e.getMessage());
             return;
+        }
+        if (existing != null) {
+            for (PoolEditorSection section : sections) {
+                try {
+                    section.save(saved.id());
+                } catch (InvalidInputException e) {
+                    section.showErrors(e);
+                    onSaved.accept(saved);
+                    error("Pool " + saved.name() + " was saved, but not all its settings: " + e.getMessage());
+                    return;
+                } catch (BrokerException e) {
+                    onSaved.accept(saved);
+                    error("Pool " + saved.name() + " was saved, but not all its settings: " + e.getMessage());
+                    return;
+                }
+            }
         }
         String wanted = gpu.getValue() == null || NO_GPU.equals(gpu.getValue()) ? null : gpu.getValue();
         try {

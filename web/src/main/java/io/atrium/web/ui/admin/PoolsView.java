@@ -22,6 +22,7 @@ import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopAdminService.PoolStatus;
 import io.atrium.broker.gpu.GpuService;
+import io.atrium.broker.network.PoolNetworkService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolAdminService;
 import io.atrium.web.ui.MainLayout;
@@ -35,15 +36,19 @@ public class PoolsView extends VerticalLayout {
     private final PoolAdminService pools;
     private final DesktopAdminService desktops;
     private final GpuService gpus;
+    private final PoolNetworkService networks;
     private final Grid<PoolStatus> grid = new Grid<>();
     private Registration poll;
 
-    public PoolsView(PoolAdminService pools, DesktopAdminService desktops, GpuService gpus) {
+    public PoolsView(PoolAdminService pools, DesktopAdminService desktops, GpuService gpus,
+                     PoolNetworkService networks) {
         this.pools = pools;
         this.desktops = desktops;
         this.gpus = gpus;
+        this.networks = networks;
         setId("pools-view");
-        Button create = new Button("New pool", e -> new PoolEditor(pools, gpus, null, p -> refresh()).open());
+        Button create = new Button("New pool", e -> new PoolEditor(pools, gpus, null, p -> refresh(), sections(null))
+                .open());
         create.setId("pool-create");
         create.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
 
@@ -99,7 +104,8 @@ public class PoolsView extends VerticalLayout {
 
     private void edit(Pool pool) {
         try {
-            new PoolEditor(pools, gpus, pools.get(pool.id()), p -> refresh()).open();
+            Pool current = pools.get(pool.id());
+            new PoolEditor(pools, gpus, current, p -> refresh(), sections(current)).open();
         } catch (BrokerException e) {
             PoolEditor.error(e.getMessage());
             refresh();
@@ -129,5 +135,10 @@ public class PoolsView extends VerticalLayout {
         ok.addThemeVariants(ButtonVariant.LUMO_PRIMARY, ButtonVariant.LUMO_ERROR);
         d.getFooter().add(new Button("Cancel", e -> d.close()), ok);
         d.open();
+    }
+
+    /** The editor's feature sections (their settings live in their own services). */
+    private java.util.List<PoolEditorSection> sections(Pool existing) {
+        return PoolNetworkSection.of(networks, existing);
     }
 }
