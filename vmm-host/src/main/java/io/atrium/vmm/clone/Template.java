@@ -62,12 +62,11 @@ public record Template(String key, GuestImage image, Path directory, int vcpus, 
     /**
      * The spec of a clone: the golden VM's machine (same devices, including the guest agent
      * channel, vCPUs, memory, kernel, append) with its own name, run directory, overlay and MAC,
-     * started with {@code -incoming defer}.
+     * started with {@code -incoming defer}, and a new VM generation id (a disk-boot image's clone also gets
+     * its own UEFI variable store, which the restored state overwrites).
      */
     public VmSpec cloneSpec(String name, String macAddress, Path runDir) {
-        return VmSpec.builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).accelOptions(accelOptions)
-                .kernel(image.kernel()).initrd(image.initrd()).append(append).guestAgent(guestAgent)
-                .disk(RunDir.of(runDir).overlay()).runDir(runDir).macAddress(macAddress).incoming(true)
-                .build();
+        return image.vmSpec(name, append, accel, runDir).vcpus(vcpus).memoryMb(memoryMb).accelOptions(accelOptions)
+                .guestAgent(guestAgent).macAddress(macAddress).incoming(true).build();
     }
 }

@@ -3,6 +3,7 @@ package io.atrium.vmm.host;
 import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.api.MachineHost;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.library.LibraryProperties;
 import io.atrium.vmm.qemu.AcceleratorProbe;
 import io.atrium.vmm.qemu.QemuLauncher;
 import io.atrium.vmm.qemu.ResolvedAccelerator;
@@ -20,7 +21,7 @@ import org.springframework.context.annotation.Bean;
  * uses the machine host, the broker releases it first ({@link MachineHost#release()}).
  */
 @AutoConfiguration
-@EnableConfigurationProperties(VmmProperties.class)
+@EnableConfigurationProperties({VmmProperties.class, LibraryProperties.class})
 public class VmmAutoConfiguration {
 
     @Bean
@@ -50,8 +51,8 @@ public class VmmAutoConfiguration {
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
     VmmHost vmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
-            QemuLauncher launcher) {
-        return new VmmHost(properties, accelerator, images, launcher);
+            QemuLauncher launcher, LibraryProperties library) {
+        return new VmmHost(properties, accelerator, images, launcher, library);
     }
 
     /** The machines of this host; its user (the broker) calls {@link MachineHost#release()} when it stops. */
