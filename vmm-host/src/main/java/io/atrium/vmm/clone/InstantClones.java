@@ -150,6 +150,34 @@ public final class InstantClones {
     }
 
     /**
+     * Removes every template made from the image whose hash (a library version's id) is {@code imageHash}: no clone
+     * may run from them any more (the caller makes sure).
+     *
+     * @return how many were removed
+     */
+    public int deleteTemplatesOf(String imageHash) {
+        Path dir = templatesDir();
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        int removed = 0;
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            for (Path t : entries.filter(Files::isDirectory).toList()) {
+                Path description = t.resolve(Template.DESCRIPTION);
+                if (Files.isRegularFile(description)
+                        && imageHash.equals(JSON.readTree(Files.readString(description)).path("imageHash").asString())) {
+                    Files.delete(description);
+                    DirectoryCache.deleteTree(t);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            throw new VmmException("cannot remove the templates of " + imageHash + ": " + e.getMessage(), e);
+        }
+        return removed;
+    }
+
+    /**
      * The template directory's name: {@code <image hash prefix>-<spec hash prefix>}, where the spec
      * hash covers everything that shapes the saved machine (image, vCPUs, memory, accelerator and
      * its options, kernel command line, and whether it has the guest agent channel).

@@ -19,6 +19,7 @@ import io.atrium.vmm.api.ShutdownOutcome;
 import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.image.GuestImages;
 import io.atrium.vmm.library.LibraryStore;
+import io.atrium.vmm.library.NoCloudSeed;
 import io.atrium.vmm.qga.QgaClient;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -130,13 +131,14 @@ public final class LocalMachineHost implements MachineHost {
         requireOpen();
         String name = spec.name();
         GuestImage image = image(spec.image());
+        List<Path> media = media(spec.image());
         stop(name);
         Path runDir = host.runDir(name);
         Path overlay = RunDir.of(runDir).overlay();
         List<String> gpuArgs = spec.gpu().map(MachineSpec.GpuAttachment::qemuArgs).orElse(List.of());
         boolean keepDisk = spec.disk() == MachineSpec.DiskPolicy.KEEP && Files.exists(overlay);
         boolean instant = spec.boot() == MachineSpec.BootMode.INSTANT_CLONE_PREFERRED && !keepDisk && gpuArgs.isEmpty()
-                && image.instantCloneCapable();
+                && image.instantCloneCapable() && media.isEmpty();
         int memoryMb = Math.max(spec.memoryMb(), image.memoryMb());
         QemuVm vm;
         try {
@@ -155,8 +157,13 @@ public final class LocalMachineHost implements MachineHost {
                 if (image.efiVars() != null) {
                     Disks.createVarStore(image.efiVars(), RunDir.of(runDir).efiVars());
                 }
+                List<Path> cdroms = new ArrayList<>(media);
+                if (image.bootsFromDisk()) {
+                    // first-boot configuration (hostname) of a library version: a cloud-init NoCloud seed
+                    cdroms.add(NoCloudSeed.write(RunDir.of(runDir).seedIso(), name));
+                }
                 vm = host.start(host.specFor(image, name).vcpus(spec.vcpus()).memoryMb(memoryMb)
-                        .macAddress(spec.mac()).extraArgs(gpuArgs).build());
+                        .macAddress(spec.mac()).cdroms(cdroms).extraArgs(gpuArgs).build());
             }
         } catch (VmmException | IllegalArgumentException | IOException e) {
             throw new MachineException(MachineException.Kind.FAILED,
@@ -377,6 +384,12 @@ public final class LocalMachineHost implements MachineHost {
                     + " has no version " + ref.version().get() + " on host " + hostId + " (it has " + recipe + ")");
         }
         return image;
+    }
+
+    /** The install medium of a draft of an installation (attached read-only as a CD), if any. */
+    private List<Path> media(MachineSpec.ImageRef ref) {
+        return ref.version().flatMap(v -> host.library().find(v)).flatMap(LibraryStore.StoredVersion::medium)
+                .stream().toList();
     }
 
     /** Marks the machine as being stopped on purpose, so that its exit is reported as STOPPED; null if none. */

@@ -1,6 +1,7 @@
 package io.atrium.vmm.host;
 
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.api.ImageHost;
 import io.atrium.vmm.api.MachineHost;
 import io.atrium.vmm.image.GuestImages;
 import io.atrium.vmm.library.LibraryProperties;
@@ -53,6 +54,13 @@ public class VmmAutoConfiguration {
     VmmHost vmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
             QemuLauncher launcher, LibraryProperties library) {
         return new VmmHost(properties, accelerator, images, launcher, library);
+    }
+
+    /** The image library's work on this host (staging, validation, drafts, boot tests). */
+    @Bean
+    @ConditionalOnMissingBean(ImageHost.class)
+    LocalImageHost imageHost(VmmHost host) {
+        return new LocalImageHost(host);
     }
 
     /** The machines of this host; its user (the broker) calls {@link MachineHost#release()} when it stops. */

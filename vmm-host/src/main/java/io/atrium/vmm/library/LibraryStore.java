@@ -40,13 +40,20 @@ import tools.jackson.databind.node.ObjectNode;
  * <pre>
  * library/
  *   staging/&lt;upload id&gt;.part      an upload being received (the name is the server's, never the client's)
- *   versions/&lt;version id&gt;/
- *     golden.qcow2                 the validated, converted disk, 0444 (disk versions)
- *     install.iso                  the validated ISO, 0444, attached read-only as a CD (ISO versions)
+ *   versions/&lt;version id&gt;/         committed versions (immutable)
+ *     golden.qcow2                 the validated, flattened disk, 0444 (disk versions)
+ *     install.iso                  the validated ISO, 0444, attached read-only as a CD (install media)
  *     efivars.fd                   UEFI variable store template, 0444 (UEFI disk versions)
  *     manifest.json                what it is (written last: a version without it does not exist)
  *     boot.json                    the boot test's result (whether the guest agent answered)
+ *   drafts/&lt;version id&gt;/           drafts: versions still being made
+ *     golden.qcow2                 an uploaded disk, validated and converted, 0444
+ *     blank.qcow2                  the empty disk of an install from a medium, 0444 (the machine writes its overlay)
+ *     efivars.fd                   UEFI variable store template, 0444
+ *     manifest.json                source (upload, install from medium, clone of a version), firmware, memory
  * </pre>
+ * A draft's machine writes only its own overlay in its run directory; committing a draft flattens that overlay (or
+ * takes the uploaded disk as it is) into {@code versions/<id>/golden.qcow2}, validated again.
  *
  * <p>Invariants: a staging file never grows past {@link LibraryProperties#maxUploadSize()} (the stream is cut off
  * and the file removed: {@link ValidationRule#QUOTA}); the upload is copied through a fixed buffer, never held in
@@ -95,9 +102,17 @@ public final class LibraryStore {
      */
     public record StoredVersion(String versionId, String imageName, DiskFormat format, Firmware firmware, int memoryMb,
                                 long virtualSize, String sha256, boolean guestAgent, boolean bootTested,
-                                Path directory) {
+                                Path directory, Kind kind, Optional<Path> base, Optional<Path> medium) {
+
+        /** A committed, read-only disk; an install medium; or a draft (a disk still being made). */
+        public enum Kind { DISK, MEDIUM, DRAFT }
+
+        /**
+         * The read-only disk a machine of it gets its overlay over: its golden disk; for a draft the uploaded disk,
+         * the blank disk or the version it is a clone of.
+         */
         public Path golden() {
-            return directory.resolve("golden.qcow2");
+            return base.orElse(directory.resolve("golden.qcow2"));
         }
 
         public Path iso() {
@@ -109,7 +124,7 @@ public final class LibraryStore {
         }
 
         public boolean isDisk() {
-            return format != DiskFormat.ISO;
+            return kind != Kind.MEDIUM;
         }
     }
 
@@ -138,6 +153,10 @@ public final class LibraryStore {
 
     Path versionsDir() {
         return root().resolve("versions");
+    }
+
+    Path draftsDir() {
+        return root().resolve("drafts");
     }
 
     /** The staging file of an upload. */
@@ -262,7 +281,8 @@ public final class LibraryStore {
             String sha256 = sha256(uploadId);
             List<String> lines = new ArrayList<>();
             lines.add("received " + Files.size(staging) + " bytes, SHA-256 " + sha256);
-            Path dir = DirectoryCache.ensure(versionsDir(), versionId, MANIFEST, "library version " + versionId, tmp -> {
+            Path parent = format == DiskFormat.ISO ? versionsDir() : draftsDir();
+            Path dir = DirectoryCache.ensure(parent, versionId, MANIFEST, "library version " + versionId, tmp -> {
                 DiskValidator.DiskFacts facts;
                 if (format == DiskFormat.ISO) {
                     facts = validator.validate(staging, DiskFormat.ISO);
@@ -277,8 +297,11 @@ public final class LibraryStore {
                     copyReadOnly(limits.ovmfVars(), tmp.resolve("efivars.fd"));
                     lines.add("UEFI variable store from " + limits.ovmfVars().getFileName());
                 }
-                writeManifest(tmp, versionId, imageName, format == DiskFormat.ISO ? DiskFormat.ISO : DiskFormat.QCOW2,
+                ObjectNode m = manifest(versionId, imageName, format == DiskFormat.ISO ? DiskFormat.ISO : DiskFormat.QCOW2,
                         format, firmware, memoryMb, facts.virtualSize(), sha256);
+                m.put("kind", format == DiskFormat.ISO ? "MEDIUM" : "DRAFT");
+                m.put("source", "upload");
+                write(tmp, m);
             });
             return new Imported(read(dir).orElseThrow(), lines);
         } catch (IOException e) {
@@ -289,31 +312,101 @@ public final class LibraryStore {
     }
 
     /**
-     * Keeps an already validated, read-only qcow2 ({@code golden}, moved here) as version {@code versionId} (sealed
-     * drafts). Its UEFI variable store (for {@link Firmware#UEFI}) is {@code efiVars} if given, else the firmware's.
+     * Makes a draft: a linked clone of {@code base} (the draft machine's overlay will sit on the base's golden disk),
+     * or a blank disk of {@code diskBytes} with the install medium {@code medium} attached.
      */
-    public StoredVersion adopt(String versionId, String imageName, Path golden, Path efiVars, Firmware firmware,
-                               int memoryMb, long virtualSize) {
+    public StoredVersion createDraft(String versionId, String imageName, Optional<String> base, Optional<String> medium,
+                                     long diskBytes, Firmware firmware, int memoryMb) {
         requireId(versionId, "version id");
-        Path dir = DirectoryCache.ensure(versionsDir(), versionId, MANIFEST, "library version " + versionId, tmp -> {
-            Files.move(golden, tmp.resolve("golden.qcow2"), StandardCopyOption.ATOMIC_MOVE);
-            Files.setPosixFilePermissions(tmp.resolve("golden.qcow2"), PosixFilePermissions.fromString("r--r--r--"));
-            if (firmware == Firmware.UEFI) {
-                copyReadOnly(efiVars != null && Files.exists(efiVars) ? efiVars : limits.ovmfVars(),
+        StoredVersion from = base.map(b -> find(b).filter(v -> v.kind() == StoredVersion.Kind.DISK)
+                .orElseThrow(() -> new IllegalArgumentException("no committed disk version " + b))).orElse(null);
+        StoredVersion iso = medium.map(m -> find(m).filter(v -> v.kind() == StoredVersion.Kind.MEDIUM)
+                .orElseThrow(() -> new IllegalArgumentException("no install medium " + m))).orElse(null);
+        if (diskBytes > limits.maxVirtualSize().toBytes()) {
+            throw new IllegalArgumentException("a blank disk of " + diskBytes + " bytes is above the virtual size limit");
+        }
+        Path dir = DirectoryCache.ensure(draftsDir(), versionId, MANIFEST, "library draft " + versionId, tmp -> {
+            long size;
+            if (iso != null) {
+                Path blank = tmp.resolve("blank.qcow2");
+                io.atrium.vmm.process.ProcessRunner.run(io.atrium.vmm.process.Command.of(vmm.qemuImgBinary(),
+                        "create", "-q", "-f", "qcow2", blank.toString(), Long.toString(diskBytes))
+                        .withTimeout(java.time.Duration.ofSeconds(60)));
+                Files.setPosixFilePermissions(blank, PosixFilePermissions.fromString("r--r--r--"));
+                size = diskBytes;
+            } else {
+                size = from.virtualSize();
+            }
+            Firmware fw = from != null ? from.firmware() : firmware;
+            if (fw == Firmware.UEFI) {
+                copyReadOnly(from != null && Files.exists(from.efiVars()) ? from.efiVars() : limits.ovmfVars(),
                         tmp.resolve("efivars.fd"));
             }
-            writeManifest(tmp, versionId, imageName, DiskFormat.QCOW2, DiskFormat.QCOW2, firmware, memoryMb,
-                    virtualSize, "");
+            ObjectNode m = manifest(versionId, imageName, DiskFormat.QCOW2, DiskFormat.QCOW2, fw,
+                    Math.max(memoryMb, from != null ? from.memoryMb() : 64), size, "");
+            m.put("kind", "DRAFT");
+            m.put("source", from != null ? "clone" : "install");
+            if (from != null) {
+                m.put("base", from.versionId());
+            }
+            if (iso != null) {
+                m.put("medium", iso.versionId());
+            }
+            write(tmp, m);
         });
         return read(dir).orElseThrow();
     }
 
-    /** The version, if this host keeps it. */
+    /**
+     * Commits a draft: flattens {@code overlay} (the stopped draft machine's disk with its backing chain, which is
+     * Atrium's own) or, without one, the draft's uploaded disk, into {@code versions/<id>/golden.qcow2}, validates
+     * it again as an upload and keeps it read-only, with the machine's UEFI variables ({@code efiVars}) if it has
+     * them. The draft's files are removed.
+     *
+     * @throws ImageRefusedException when the flattened disk breaks a rule
+     */
+    public Imported commit(String versionId, Optional<Path> overlay, Optional<Path> efiVars) {
+        StoredVersion draft = find(versionId).filter(v -> v.kind() == StoredVersion.Kind.DRAFT)
+                .orElseThrow(() -> new IllegalArgumentException("no draft " + versionId));
+        Path source = overlay.orElse(draft.golden());
+        if (!Files.isRegularFile(source)) {
+            throw new ImageRefusedException(ValidationRule.CORRUPT, "the draft has no disk to commit");
+        }
+        List<String> lines = new ArrayList<>();
+        Path dir = DirectoryCache.ensure(versionsDir(), versionId, MANIFEST, "library version " + versionId, tmp -> {
+            Path golden = tmp.resolve("golden.qcow2");
+            long start = System.nanoTime();
+            new LimitedQemuImg(vmm.qemuImgBinary(), limits).runOk("convert", limits.maxDiskSize().toBytes(),
+                    "convert", "-q", "-f", "qcow2", "-O", "qcow2", "-o", "compat=1.1", source.toString(),
+                    golden.toString());
+            lines.add("flattened " + (overlay.isPresent() ? "the draft machine's disk" : "the uploaded disk")
+                    + " into a new qcow2 in " + (System.nanoTime() - start) / 1_000_000 + " ms");
+            DiskValidator.DiskFacts facts = validator.validate(golden, DiskFormat.QCOW2);
+            lines.addAll(facts.log());
+            Files.setPosixFilePermissions(golden, PosixFilePermissions.fromString("r--r--r--"));
+            lines.add("golden disk made read-only (0444)");
+            if (draft.firmware() == Firmware.UEFI) {
+                Path vars = efiVars.filter(Files::isRegularFile).orElse(draft.efiVars());
+                copyReadOnly(Files.isRegularFile(vars) ? vars : limits.ovmfVars(), tmp.resolve("efivars.fd"));
+                lines.add("UEFI variables " + (efiVars.filter(Files::isRegularFile).isPresent()
+                        ? "of the draft machine (its boot entries)" : "of the draft"));
+            }
+            ObjectNode m = manifest(versionId, draft.imageName(), DiskFormat.QCOW2, DiskFormat.QCOW2, draft.firmware(),
+                    draft.memoryMb(), facts.virtualSize(), draft.sha256());
+            m.put("kind", "DISK");
+            write(tmp, m);
+        });
+        deleteDir(draftsDir().resolve(versionId));
+        return new Imported(read(dir).orElseThrow(), lines);
+    }
+
+    /** The version (committed, medium, or draft), if this host keeps it. */
     public Optional<StoredVersion> find(String versionId) {
         if (versionId == null || !ID.matcher(versionId).matches()) {
             return Optional.empty();
         }
-        return read(versionsDir().resolve(versionId));
+        Optional<StoredVersion> v = read(versionsDir().resolve(versionId));
+        return v.isPresent() ? v : read(draftsDir().resolve(versionId));
     }
 
     /** Records the boot test's outcome on this host (whether the guest agent answered). */
@@ -334,26 +427,24 @@ public final class LibraryStore {
         return find(versionId).orElseThrow();
     }
 
-    /** Removes the version's files (its templates are the caller's). */
+    /** Removes the version's (and its draft's) files; its templates are the caller's. */
     public void delete(String versionId) {
-        Path dir = versionsDir().resolve(requireId(versionId, "version id"));
+        requireId(versionId, "version id");
+        deleteDir(versionsDir().resolve(versionId));
+        deleteDir(draftsDir().resolve(versionId));
+        log.info("library version {} removed", versionId);
+    }
+
+    private static void deleteDir(Path dir) {
         if (!Files.exists(dir)) {
             return;
         }
         try {
-            // make it writable again, then remove it
-            for (String f : List.of("golden.qcow2", "install.iso", "efivars.fd")) {
-                Path p = dir.resolve(f);
-                if (Files.exists(p)) {
-                    Files.setPosixFilePermissions(p, PosixFilePermissions.fromString("rw-------"));
-                }
-            }
-            Files.deleteIfExists(dir.resolve(MANIFEST));
+            Files.deleteIfExists(dir.resolve(MANIFEST)); // first: a half-removed version no longer exists
         } catch (IOException e) {
-            throw new VmmException("cannot remove version " + versionId + ": " + e.getMessage(), e);
+            throw new VmmException("cannot remove " + dir + ": " + e.getMessage(), e);
         }
         DirectoryCache.deleteTree(dir);
-        log.info("library version {} removed", versionId);
     }
 
     /**
@@ -364,16 +455,15 @@ public final class LibraryStore {
         if (!v.isDisk()) {
             throw new VmmException("version " + v.versionId() + " is an ISO, not a bootable disk");
         }
-        boolean agent = withAgentChannel || v.guestAgent();
+        boolean agent = withAgentChannel || v.guestAgent() || v.kind() == StoredVersion.Kind.DRAFT;
         return GuestImage.diskBoot(v.imageName(), v.versionId(), v.golden(), v.memoryMb(), v.firmware(),
                 limits.ovmfCode(), v.efiVars(), agent);
     }
 
     // ------------------------------------------------------------------ internals
 
-    private static void writeManifest(Path dir, String versionId, String imageName, DiskFormat stored,
-                                      DiskFormat uploaded, Firmware firmware, int memoryMb, long virtualSize,
-                                      String sha256) throws IOException {
+    private static ObjectNode manifest(String versionId, String imageName, DiskFormat stored, DiskFormat uploaded,
+                                       Firmware firmware, int memoryMb, long virtualSize, String sha256) {
         ObjectNode m = JSON.createObjectNode();
         m.put("version", versionId);
         m.put("image", imageName);
@@ -384,10 +474,15 @@ public final class LibraryStore {
         m.put("virtualSize", virtualSize);
         m.put("sha256", sha256);
         m.put("storedAt", Instant.now().toString());
-        Files.writeString(dir.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(m) + "\n");
+        return m;
     }
 
-    private static Optional<StoredVersion> read(Path dir) {
+    private static void write(Path dir, ObjectNode manifest) throws IOException {
+        Files.writeString(dir.resolve(MANIFEST), JSON.writerWithDefaultPrettyPrinter().writeValueAsString(manifest)
+                + "\n");
+    }
+
+    private Optional<StoredVersion> read(Path dir) {
         Path manifest = dir.resolve(MANIFEST);
         if (!Files.isRegularFile(manifest)) {
             return Optional.empty();
@@ -396,11 +491,23 @@ public final class LibraryStore {
             JsonNode m = JSON.readTree(Files.readString(manifest));
             JsonNode boot = Files.isRegularFile(dir.resolve(BOOT)) ? JSON.readTree(Files.readString(dir.resolve(BOOT)))
                     : null;
+            StoredVersion.Kind kind = StoredVersion.Kind.valueOf(m.path("kind").asString("DISK"));
+            Optional<Path> base = Optional.empty();
+            Optional<Path> medium = Optional.empty();
+            if (kind == StoredVersion.Kind.DRAFT) {
+                base = Optional.of(m.has("base") ? versionsDir().resolve(requireId(m.path("base").asString(), "base"))
+                        .resolve("golden.qcow2") : Files.exists(dir.resolve("blank.qcow2"))
+                        ? dir.resolve("blank.qcow2") : dir.resolve("golden.qcow2"));
+                if (m.has("medium")) {
+                    medium = Optional.of(versionsDir().resolve(requireId(m.path("medium").asString(), "medium"))
+                            .resolve("install.iso"));
+                }
+            }
             return Optional.of(new StoredVersion(m.path("version").asString(), m.path("image").asString(),
                     DiskFormat.parse(m.path("format").asString()).orElseThrow(),
                     Firmware.parse(m.path("firmware").asString()).orElseThrow(), m.path("memoryMb").asInt(256),
                     m.path("virtualSize").asLong(), m.path("sha256").asString(""),
-                    boot != null && boot.path("guestAgent").asBoolean(false), boot != null, dir));
+                    boot != null && boot.path("guestAgent").asBoolean(false), boot != null, dir, kind, base, medium));
         } catch (IOException | RuntimeException e) {
             throw new VmmException("cannot read " + manifest + ": " + e.getMessage(), e);
         }

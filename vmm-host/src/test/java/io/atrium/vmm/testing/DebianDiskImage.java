@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *       --variant=minbase} of bookworm with the generic kernel, udev, iproute2, busybox (its DHCP client),
  *       {@code qemu-guest-agent} and {@code util-linux-extra} ({@code hwclock}, for {@code guest-set-time}); the
  *       {@code .deb}s come from the X desktop image's cache ({@code downloads/debootstrap}); kernel modules cut down
- *       to what a QEMU guest needs (virtio, ext4, vfat, isofs, bochs-drm and their dependencies, then
+ *       to what a QEMU guest needs (virtio, AHCI and CD-ROM for install media and cloud-init seeds, ext4, vfat, isofs, bochs-drm and their dependencies, then
  *       {@code depmod}), a small initramfs ({@code MODULES=list}); init is {@code /sbin/atrium-boot} (no systemd:
  *       udev, a cloud-init NoCloud hostname reader, {@code qemu-ga}, a shell on tty1 under a banner);
  *       {@code mke2fs -d} makes the ext4 root file system image;</li>
@@ -54,7 +54,7 @@ public final class DebianDiskImage {
             "qemu-guest-agent", "util-linux-extra", "initramfs-tools");
     /** Modules the guest needs; everything they depend on is kept too, the rest removed. */
     static final List<String> MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_console",
-            "virtio_rng", "ext4", "vfat", "isofs", "nls_cp437", "nls_ascii", "nls_utf8", "nls_iso8859_1", "bochs",
+            "virtio_rng", "ahci", "sr_mod", "ext4", "vfat", "isofs", "nls_cp437", "nls_ascii", "nls_utf8", "nls_iso8859_1", "bochs",
             "evdev", "crc32c_generic", "crc32c_intel", "efivarfs");
     static final String ROOT_SIZE = "768M";
     static final int BOOT_MIB = 96;
