@@ -45,6 +45,8 @@ public class FakeMachineHost implements MachineHost {
     public final List<MachineSpec> specs = new CopyOnWriteArrayList<>();
     /** While set, every start fails as QEMU failing would ({@code FAILED}). */
     public final AtomicBoolean failStarts = new AtomicBoolean();
+    /** Image versions whose machines fail to start (a broken version). */
+    public final java.util.Set<String> failVersions = ConcurrentHashMap.newKeySet();
 
     public FakeMachineHost() {
     }
@@ -64,7 +66,7 @@ public class FakeMachineHost implements MachineHost {
         stop(spec.name());
         starts.incrementAndGet();
         specs.add(spec);
-        if (failStarts.get()) {
+        if (failStarts.get() || spec.image().version().filter(failVersions::contains).isPresent()) {
             throw new MachineException(MachineException.Kind.FAILED, "machine " + spec.name() + ": QEMU failed (fake)");
         }
         if (spec.disk() == MachineSpec.DiskPolicy.FRESH) {
