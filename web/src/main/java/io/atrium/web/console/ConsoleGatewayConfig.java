@@ -2,6 +2,7 @@ package io.atrium.web.console;
 
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.image.DraftConsoleTickets;
 import io.atrium.broker.session.ConsoleConnections;
 import io.atrium.broker.ticket.RedeemedTicket;
 import io.atrium.broker.ticket.TicketService;
@@ -37,12 +38,14 @@ public class ConsoleGatewayConfig {
         connections.addListener(new GatewayListener() {
             @Override
             public void onConnected(ConsoleTarget target, String connectionId) {
-                desktops.viewerConnected(target.desktopId());
+                if (!DraftConsoleTickets.isDraft(target.desktopId())) { // a draft machine is no desktop
+                    desktops.viewerConnected(target.desktopId());
+                }
             }
 
             @Override
             public void onDisconnected(ConsoleTarget target, String connectionId, GatewayStatus why) {
-                if (why != GatewayStatus.TAKEN_OVER) {
+                if (why != GatewayStatus.TAKEN_OVER && !DraftConsoleTickets.isDraft(target.desktopId())) {
                     desktops.viewerDisconnected(target.desktopId());
                 }
             }
@@ -56,11 +59,14 @@ public class ConsoleGatewayConfig {
         return new GatewayConsoleConnections(connections);
     }
 
+    /** Desktops' tickets, and the image library's for draft machines ({@code desktop=draft:<version>}). */
     @Bean
-    TicketRedeemer ticketRedeemer(TicketService tickets) {
+    TicketRedeemer ticketRedeemer(TicketService tickets, DraftConsoleTickets draftTickets) {
         return request -> {
             try {
-                RedeemedTicket t = tickets.redeem(request.ticket(), request.desktopId(), request.user());
+                RedeemedTicket t = request.desktopId().filter(DraftConsoleTickets::isDraft).isPresent()
+                        ? draftTickets.redeem(request.ticket(), request.desktopId().get(), request.user())
+                        : tickets.redeem(request.ticket(), request.desktopId(), request.user());
                 return new ConsoleTarget(t.desktopId(), t.username(), toGateway(t.console()));
             } catch (BrokerException e) {
                 throw new GatewayException(toGateway(e), e.getMessage());

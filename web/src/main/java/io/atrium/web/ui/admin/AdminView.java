@@ -22,5 +22,8 @@ public class AdminView extends VerticalLayout {
         RouterLink pools = new RouterLink("Pools: desktops, power actions and sessions", PoolsView.class);
         pools.setId("admin-pools-link");
         add(pools);
+        RouterLink images = new RouterLink("Images: golden images, versions, uploads and rollouts", ImagesView.class);
+        images.setId("admin-images-link");
+        add(images);
     }
 }
