@@ -66,8 +66,11 @@ ensure_node() {
   log "Node $("$dir/bin/node" --version), npm $("$dir/bin/npm" --version)"
 }
 
-RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux)
-TEST_PACKAGES=(chromium postgresql)
+# ovmf: UEFI firmware of library versions; genisoimage: cloud-init NoCloud seeds for their cold boots.
+RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux ovmf genisoimage)
+# The image library's disk-boot Debian test image is assembled without mounts: a FAT partition (dosfstools, mtools)
+# with syslinux (BIOS) and a grub-mkstandalone BOOTX64.EFI (UEFI), partitioned with sfdisk (fdisk).
+TEST_PACKAGES=(chromium postgresql dosfstools mtools syslinux syslinux-common grub-efi-amd64-bin fdisk)
 
 mvnw() {
   (cd "$ATRIUM_ROOT" && ./mvnw -B -ntp -Dvaadin.node.folder="$ATRIUM_NODE_FOLDER" "$@")

@@ -56,6 +56,8 @@ public final class AtriumServer implements AutoCloseable {
                         "--atrium.broker.demo.size=" + desktops,
                         "--atrium.broker.demo.image=console",
                         "--atrium.broker.ticket-ttl=" + ticketTtl,
+                        // the image library's e2e test: a small disk limit, so its compression bomb is stopped soon
+                        "--atrium.vmm.library.max-disk-size=400MB",
                         "--spring.main.banner-mode=off");
         return new AtriumServer(ctx, shared);
     }
@@ -66,6 +68,11 @@ public final class AtriumServer implements AutoCloseable {
 
     public int port() {
         return port;
+    }
+
+    /** The VMM host's data directory (images, library, run directories), shared by the test runs. */
+    public Path vmmDataDir() {
+        return dataDir;
     }
 
     public <T> T bean(Class<T> type) {

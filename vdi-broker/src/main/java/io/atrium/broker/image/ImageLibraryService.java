@@ -416,6 +416,8 @@ public class ImageLibraryService {
             throw new BrokerException(BrokerStatus.ILLEGAL_STATE, "Version " + v.label() + " is built into Atrium");
         }
         refuseWhileUsed(v, "retired");
+        // published, but its last pool is gone: superseded first (the state table's only way out of PUBLISHED)
+        images.transition(v.id(), List.of(VersionState.PUBLISHED), VersionState.SUPERSEDED, null);
         if (!images.transition(v.id(), VersionState.predecessorsOf(VersionState.RETIRED), VersionState.RETIRED,
                 "Retired by " + CurrentUser.get().name())) {
             throw new IllegalVersionTransitionException(v.state(), VersionState.RETIRED, "Version " + v.label()
@@ -448,7 +450,7 @@ public class ImageLibraryService {
 
     private void refuseWhileUsed(ImageVersion v, String what) {
         List<String> pools = pins.poolsUsing(v.id());
-        if (!pools.isEmpty() || pins.anyDesktopRuns(v.id()) || v.state() == VersionState.PUBLISHED) {
+        if (!pools.isEmpty() || pins.anyDesktopRuns(v.id())) {
             throw new IllegalVersionTransitionException(v.state(), VersionState.RETIRED, "Version " + v.label()
                     + " cannot be " + what + ": " + (pools.isEmpty() ? "desktops still run it"
                     : pools.size() + " pool(s) use it") + "; publish another version to them first");

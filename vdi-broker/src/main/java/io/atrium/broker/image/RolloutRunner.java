@@ -27,7 +27,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Moves running rollouts on (thread {@code image-rollouts}, every {@code atrium.broker.images.rollout-check-period}),
- * and fills canaries. Per pool and tick:
+ * fills canaries, and supersedes published versions no pool uses any more (their pool was deleted). Per pool and
+ * tick:
  * <ol>
  *   <li>a pooled desktop that FAILED on the new version stops the rollout (FAILED, naming it): no more desktops are
  *       moved, and the pool keeps (and new or failed desktops get) the version it pinned;</li>
@@ -108,6 +109,10 @@ class RolloutRunner implements SmartLifecycle {
     synchronized void tick() {
         for (Rollout r : pins.allRunning()) {
             pools.findById(r.poolId()).ifPresent(pool -> advance(pool, r));
+        }
+        // a version whose last pool was deleted is no longer published
+        for (ImageVersion v : images.findInStates(List.of(VersionState.PUBLISHED))) {
+            poolImages.supersedeIfUnused(v);
         }
         for (PoolImageRepository.Pin pin : pins.pins()) {
             if (pin.canaryVersion().isPresent() && pin.canarySize() > 0 && pins.running(pin.poolId()).isEmpty()) {

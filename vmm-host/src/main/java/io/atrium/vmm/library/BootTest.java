@@ -15,6 +15,7 @@ import io.atrium.vmm.qemu.QemuVm;
 import io.atrium.vmm.qemu.ResolvedAccelerator;
 import io.atrium.vmm.qemu.RunDir;
 import io.atrium.vmm.qemu.VmSpec;
+import io.atrium.vmm.qga.QgaClient;
 import java.util.ArrayList;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -64,6 +65,7 @@ public final class BootTest {
         DirectoryCache.deleteTree(run.dir());
         VmSpec spec = probe.vmSpec(run.vmName(), "", accel, run.dir()).vcpus(request.vcpus()).memoryMb(memory).build();
         GuestReadiness.Report report;
+        String os = "";
         long start = System.nanoTime();
         lines.add("boot test under " + accel.accel() + " (" + accel.reason() + "), " + v.firmware() + ", "
                 + memory + " MiB, limit " + request.timeout().toSeconds() + " s");
@@ -74,6 +76,9 @@ public final class BootTest {
             }
             try (QemuVm vm = launcher.start(spec)) {
                 report = GuestReadiness.await(vm, true, request.timeout());
+                if (report.agent()) {
+                    os = osOf(vm);
+                }
             }
         } catch (VmmException e) {
             lines.add("no first real frame: " + e.getMessage().lines().findFirst().orElse(""));
@@ -82,8 +87,14 @@ public final class BootTest {
             DirectoryCache.deleteTree(run.dir());
         }
         lines.add("first real frame after " + report.frameAfter().toMillis() + " ms: " + report.rule());
-        LibraryStore.StoredVersion tested = store.recordBootTest(id, report.agent(), report.frameAfter().toMillis());
-        if (report.agent()) {
+        // Atrium gives restored clones their identity through the agent with a POSIX shell and ip(8): Linux only
+        boolean identity = report.agent() && os.equals("linux");
+        if (report.agent() && !identity) {
+            lines.add("the guest agent answers, but the guest is '" + os + "': restored clones of it cannot be given "
+                    + "their identity yet, so it is cold-booted (generalise it with sysprep; see the vmm-host README)");
+        }
+        LibraryStore.StoredVersion tested = store.recordBootTest(id, identity, report.frameAfter().toMillis());
+        if (identity) {
             lines.add("guest agent answered after " + report.agentAfter().toMillis() + " ms: instant clones possible");
             try {
                 Template template = clones.prepare(v.imageName(), store.guestImage(tested, false), request.vcpus(),
@@ -101,6 +112,20 @@ public final class BootTest {
         log.info("version {} passed its boot test ({} ms to the first real frame, agent {})", id,
                 report.frameAfter().toMillis(), report.agent());
         return new BootTestResult.Passed(id, report.agent(), report.frameAfter().toMillis(), report.rule(), lines);
+    }
+
+    /** The guest's kernel name in lower case ({@code linux}, {@code windows}, …) from {@code guest-get-osinfo}. */
+    private static String osOf(QemuVm vm) {
+        try (QgaClient qga = QgaClient.connect(vm.layout().qgaSocket(), java.time.Duration.ofSeconds(20))) {
+            tools.jackson.databind.JsonNode info = qga.execute("guest-get-osinfo", java.util.Map.of());
+            String kernel = info.path("kernel-name").asString("");
+            String osId = info.path("id").asString("");
+            String name = (kernel.isEmpty() ? osId : kernel).toLowerCase(java.util.Locale.ROOT);
+            return name.startsWith("linux") ? "linux" : name.contains("windows") || osId.equals("mswindows")
+                    ? "windows" : name.isEmpty() ? "unknown" : name.replaceAll("[^a-z0-9._-]", "");
+        } catch (VmmException e) {
+            return "unknown";
+        }
     }
 
     private static String sha256(String text) {

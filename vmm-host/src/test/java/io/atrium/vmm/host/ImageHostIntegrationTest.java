@@ -98,17 +98,46 @@ class ImageHostIntegrationTest {
             assertThat(v.bootTested()).isTrue();
         });
 
-        MachineInfo clone = machines.start(spec("deb-1", "52:54:00:d0:00:11", "deb-v1", DiskPolicy.FRESH,
-                BootMode.INSTANT_CLONE_PREFERRED));
-        assertThat(clone.boot()).isEqualTo(MachineInfo.BootKind.INSTANT_CLONE);
-        try (QgaClient qga = QgaClient.connect(vmm.runDir("deb-1").resolve("qga.sock"), Duration.ofSeconds(30))) {
-            assertThat(qga.hostname()).isEqualTo("deb-1");
-            String left = qga.exec(List.of("sh", "-c", "cat /etc/machine-id; ls /etc/ssh /var/lib/dhcp"
-                    + " /var/lib/cloud/instances 2>&1"), Duration.ofSeconds(30)).stdoutText();
-            assertThat(left).doesNotContain("0123456789abcdef", "ssh_host_ed25519_key", "dhclient.leases", "i-1");
+        // two instant clones: each its own hostname, MAC, clock and VM generation id, none of the sealed files
+        for (String name : List.of("deb-1", "deb-2")) {
+            String mac = name.equals("deb-1") ? "52:54:00:d0:00:11" : "52:54:00:d0:00:12";
+            MachineInfo clone = machines.start(spec(name, mac, "deb-v1", DiskPolicy.FRESH,
+                    BootMode.INSTANT_CLONE_PREFERRED));
+            assertThat(clone.boot()).isEqualTo(MachineInfo.BootKind.INSTANT_CLONE);
+            try (QgaClient qga = QgaClient.connect(vmm.runDir(name).resolve("qga.sock"), Duration.ofSeconds(30))) {
+                assertThat(qga.hostname()).isEqualTo(name);
+                assertThat(qga.networkInterfaces()).anySatisfy(i -> assertThat(i.macAddress()).contains(mac));
+                long guest = Long.parseLong(qga.exec(List.of("date", "+%s"), Duration.ofSeconds(30)).stdoutText()
+                        .strip());
+                assertThat(Math.abs(guest - java.time.Instant.now().getEpochSecond())).as("clock").isLessThan(30);
+                String left = qga.exec(List.of("sh", "-c", "cat /etc/machine-id; ls /etc/ssh /var/lib/dhcp"
+                        + " /var/lib/cloud/instances 2>&1"), Duration.ofSeconds(30)).stdoutText();
+                assertThat(left).doesNotContain("0123456789abcdef", "ssh_host_ed25519_key", "dhclient.leases", "i-1");
+                // the guest kernel's vmgenid driver is bound: a new generation id reseeds its random state
+                assertThat(qga.exec(List.of("ls", "/sys/bus/acpi/drivers/vmgenid/"), Duration.ofSeconds(30))
+                        .stdoutText()).contains("QEMUVGID");
+            }
         }
+        QemuVm one = MachineHostFixture.vm(vmm, "deb-1");
+        QemuVm two = MachineHostFixture.vm(vmm, "deb-2");
+        String genOne = one.qmp().execute("query-vm-generation-id").path("guid").asString();
+        assertThat(genOne).isEqualTo(one.spec().generationId())
+                .isNotEqualTo(two.qmp().execute("query-vm-generation-id").path("guid").asString());
         machines.stop("deb-1");
+        machines.stop("deb-2");
+
+        // an edit: a draft that is a linked clone of the version, committed as the next one from its machine's disk
+        images.createDraft(new io.atrium.vmm.api.DraftRequest("deb-v2", "debian", Optional.of("deb-v1"),
+                Optional.empty(), 0, Firmware.BIOS, DebianDiskImage.MEMORY_MB));
+        machines.start(spec("draft-2", "52:54:00:d0:00:02", "deb-v2", DiskPolicy.KEEP, BootMode.COLD_BOOT));
+        assertThat(MachineHostFixture.vm(vmm, "draft-2").spec().disk()).exists();
+        machines.stop("draft-2");
+        assertThat(images.commitDraft(new CommitRequest("deb-v2", Optional.of("draft-2"))))
+                .isInstanceOf(CommitResult.Committed.class);
+        assertThat(images.version("deb-v2")).map(HostVersion::kind).contains(HostVersion.Kind.DISK);
+        machines.discard("draft-2");
         images.deleteVersion("deb-v1");
+        images.deleteVersion("deb-v2");
         assertThat(images.version("deb-v1")).isEmpty();
         assertThat(vmm.instantClones().deleteTemplatesOf("deb-v1")).isZero();
     }
@@ -143,6 +172,49 @@ class ImageHostIntegrationTest {
         assertThat(images.uploaded("evil")).isEmpty();
         assertThat(images.version("evil-v1")).isEmpty();
         vmm.close();
+    }
+
+    @Test
+    void anInstallDraftIsABlankDiskWithTheIsoAttachedReadOnly() throws Exception {
+        VmmHost vmm = fixture.vmmHost(fixture.newDataDir(), false);
+        LocalImageHost images = new LocalImageHost(vmm);
+        LocalMachineHost machines = fixture.machineHost(vmm);
+        Path content = Files.createDirectories(vmm.properties().dataDir().resolve("iso"));
+        Files.writeString(content.resolve("README"), "an installer would be here\n");
+        Path iso = vmm.properties().dataDir().resolve("install.iso");
+        Process p = new ProcessBuilder("genisoimage", "-quiet", "-V", "INSTALL", "-o", iso.toString(),
+                content.toString()).redirectErrorStream(true).start();
+        assertThat(p.waitFor()).isZero();
+        try (InputStream in = Files.newInputStream(iso)) {
+            images.receive("iso", 0, in);
+        }
+        assertThat(images.importUpload(new ImportRequest("iso", "iso-v1", "installer", DiskFormat.ISO, Firmware.BIOS,
+                256))).isInstanceOfSatisfying(ImportResult.Imported.class, i -> assertThat(i.format()).isEqualTo(DiskFormat.ISO));
+        assertThat(images.version("iso-v1")).map(HostVersion::kind).contains(HostVersion.Kind.MEDIUM);
+
+        images.createDraft(new io.atrium.vmm.api.DraftRequest("inst-v1", "installed", Optional.empty(),
+                Optional.of("iso-v1"), 1L << 30, Firmware.UEFI, 512));
+        machines.start(new MachineSpec("draft-i", "52:54:00:d0:00:31", new ImageRef("installed", Optional.of("inst-v1")),
+                1, 512, DiskPolicy.KEEP, BootMode.COLD_BOOT, NetworkAttachment.ISOLATED, Optional.empty()));
+        QemuVm vm = MachineHostFixture.vm(vmm, "draft-i");
+        assertThat(vm.spec().bootsFromDisk()).isTrue();
+        assertThat(vm.spec().efiVars()).exists();
+        // the CD is the medium, read-only; the disk is an overlay over the blank disk
+        var block = vm.qmp().execute("query-block");
+        boolean cd = false;
+        for (var dev : block) {
+            if (dev.path("inserted").path("file").asString("").endsWith("install.iso")) {
+                cd = true;
+                assertThat(dev.path("inserted").path("ro").asBoolean()).isTrue();
+            }
+        }
+        assertThat(cd).as("install medium attached: " + block).isTrue();
+        Process info = new ProcessBuilder("qemu-img", "info", "-U", vm.spec().disk().toString())
+                .redirectErrorStream(true).start();
+        assertThat(new String(info.getInputStream().readAllBytes())).contains("blank.qcow2");
+        machines.stop("draft-i");
+        assertThat(images.commitDraft(new CommitRequest("inst-v1", Optional.of("draft-i"))))
+                .isInstanceOfSatisfying(CommitResult.Committed.class, c -> assertThat(c.virtualSize()).isEqualTo(1L << 30));
     }
 
     @Test
