@@ -39,7 +39,9 @@ import tools.jackson.databind.JsonNode;
  *   <li><b>Without an agent</b>: after the guest first wrote to its disk ({@code query-blockstats}), a screen that
  *       is not uniform, differs from every screen before that write and stays unchanged for {@link #STABLE} counts;
  *       such a guest is reported as having no agent (it can only be cold-booted). When the VM has the agent channel,
- *       the agent is still given {@link #AGENT_GRACE} after that to answer.</li>
+ *       the agent is still given the agent grace ({@link #AGENT_GRACE} by default) after that write to answer (an agent
+ *       that starts later than that on a slow host is missed: the version is then cold-boot only until it is
+ *       boot-tested again).</li>
  * </ul>
  * A guest that never leaves its firmware or bootloader therefore never passes: it neither answers the agent nor
  * writes, and its screens are the ones captured before.
@@ -51,7 +53,7 @@ public final class GuestReadiness {
     /** How long an unchanged screen must stay, without an agent. */
     public static final Duration STABLE = Duration.ofSeconds(3);
     /** How long the agent may still take to answer after the disk-write rule passed. */
-    public static final Duration AGENT_GRACE = Duration.ofSeconds(45);
+    public static final Duration AGENT_GRACE = Duration.ofSeconds(90);
     private static final Duration POLL = Duration.ofMillis(500);
 
     /**
@@ -81,6 +83,14 @@ public final class GuestReadiness {
      * @throws VmmException when it does not come up within {@code timeout} (the message says what was seen) or stops
      */
     public static Report await(QemuVm vm, boolean useAgent, Duration timeout) {
+        return await(vm, useAgent, timeout, AGENT_GRACE);
+    }
+
+    /**
+     * {@link #await(QemuVm, boolean, Duration)} with another grace for the agent after the disk-write rule passed
+     * (the default is {@link #AGENT_GRACE}).
+     */
+    public static Report await(QemuVm vm, boolean useAgent, Duration timeout, Duration agentGrace) {
         long start = System.nanoTime();
         long deadline = start + timeout.toNanos();
         List<Screen> screens = new ArrayList<>();
@@ -121,7 +131,7 @@ public final class GuestReadiness {
                             screen.png());
                 }
             } else if (screen != null && firstWrite != null
-                    && (!useAgent || now - firstWrite > AGENT_GRACE.toNanos())) {
+                    && (!useAgent || now - firstWrite > agentGrace.toNanos())) {
                 Set<String> before = hashesBefore(screens, firstWrite);
                 if (!screen.uniform() && !before.contains(screen.hash()) && stableSince(screens, now - STABLE.toNanos())) {
                     return new Report(false, null, Duration.ofNanos(now - start), before.size(),

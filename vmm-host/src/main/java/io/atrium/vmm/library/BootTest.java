@@ -75,7 +75,7 @@ public final class BootTest {
                 Disks.createVarStore(v.efiVars(), spec.efiVars());
             }
             try (QemuVm vm = launcher.start(spec)) {
-                report = GuestReadiness.await(vm, true, request.timeout());
+                report = GuestReadiness.await(vm, true, request.timeout(), store.limits().agentGrace());
                 if (report.agent()) {
                     os = osOf(vm);
                 }
@@ -114,15 +114,23 @@ public final class BootTest {
         return new BootTestResult.Passed(id, report.agent(), report.frameAfter().toMillis(), report.rule(), lines);
     }
 
-    /** The guest's kernel name in lower case ({@code linux}, {@code windows}, …) from {@code guest-get-osinfo}. */
+    /**
+     * What the guest is, from {@code guest-get-osinfo}: {@code windows} (its id is {@code mswindows}), {@code linux}
+     * (a kernel name or an OS name with "Linux" in it: qemu-ga 7.2 on Linux sends no kernel name), else its id.
+     */
     private static String osOf(QemuVm vm) {
         try (QgaClient qga = QgaClient.connect(vm.layout().qgaSocket(), java.time.Duration.ofSeconds(20))) {
             tools.jackson.databind.JsonNode info = qga.execute("guest-get-osinfo", java.util.Map.of());
-            String kernel = info.path("kernel-name").asString("");
-            String osId = info.path("id").asString("");
-            String name = (kernel.isEmpty() ? osId : kernel).toLowerCase(java.util.Locale.ROOT);
-            return name.startsWith("linux") ? "linux" : name.contains("windows") || osId.equals("mswindows")
-                    ? "windows" : name.isEmpty() ? "unknown" : name.replaceAll("[^a-z0-9._-]", "");
+            String id = info.path("id").asString("").toLowerCase(java.util.Locale.ROOT);
+            String kernel = info.path("kernel-name").asString("").toLowerCase(java.util.Locale.ROOT);
+            String name = info.path("name").asString("").toLowerCase(java.util.Locale.ROOT);
+            if (id.equals("mswindows") || kernel.contains("windows") || name.contains("windows")) {
+                return "windows";
+            }
+            if (kernel.startsWith("linux") || name.contains("linux")) {
+                return "linux";
+            }
+            return id.isEmpty() ? "unknown" : id.replaceAll("[^a-z0-9._-]", "");
         } catch (VmmException e) {
             return "unknown";
         }

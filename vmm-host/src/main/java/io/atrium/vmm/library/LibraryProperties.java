@@ -17,6 +17,8 @@ import org.springframework.util.unit.DataSize;
  * @param qemuImgCpu         the CPU time one such call may use ({@code prlimit --cpu})
  * @param qemuImgMemory      the address space one such call may map ({@code prlimit --as}, in bytes)
  * @param bootTestTimeout    how long a version's boot test may take to reach its first real frame
+ * @param agentGrace         how long a booted guest without an answering agent is still given for its agent to answer
+ *                           before the boot test passes it as agent-less (cold boot only)
  * @param ovmfCode           the UEFI firmware code (Debian {@code ovmf}), attached read-only
  * @param ovmfVars           the UEFI variable store template; each VM gets its own copy
  */
@@ -29,6 +31,7 @@ public record LibraryProperties(
         @DefaultValue("10m") Duration qemuImgCpu,
         @DefaultValue("2GB") DataSize qemuImgMemory,
         @DefaultValue("5m") Duration bootTestTimeout,
+        @DefaultValue("90s") Duration agentGrace,
         @DefaultValue("/usr/share/OVMF/OVMF_CODE_4M.fd") Path ovmfCode,
         @DefaultValue("/usr/share/OVMF/OVMF_VARS_4M.fd") Path ovmfVars) {
 
@@ -40,38 +43,44 @@ public record LibraryProperties(
         qemuImgCpu = positive(qemuImgCpu, Duration.ofMinutes(10), "qemu-img-cpu");
         qemuImgMemory = positive(qemuImgMemory, DataSize.ofGigabytes(2), "qemu-img-memory");
         bootTestTimeout = positive(bootTestTimeout, Duration.ofMinutes(5), "boot-test-timeout");
+        agentGrace = positive(agentGrace, Duration.ofSeconds(90), "agent-grace");
         ovmfCode = ovmfCode == null ? Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd") : ovmfCode;
         ovmfVars = ovmfVars == null ? Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd") : ovmfVars;
     }
 
     /** All defaults. */
     public static LibraryProperties defaults() {
-        return new LibraryProperties(null, null, null, null, null, null, null, null, null);
+        return new LibraryProperties(null, null, null, null, null, null, null, null, null, null);
     }
 
     public LibraryProperties withMaxUploadSize(DataSize value) {
         return new LibraryProperties(value, maxVirtualSize, maxDiskSize, qemuImgTimeout, qemuImgCpu, qemuImgMemory,
-                bootTestTimeout, ovmfCode, ovmfVars);
+                bootTestTimeout, agentGrace, ovmfCode, ovmfVars);
     }
 
     public LibraryProperties withMaxVirtualSize(DataSize value) {
         return new LibraryProperties(maxUploadSize, value, maxDiskSize, qemuImgTimeout, qemuImgCpu, qemuImgMemory,
-                bootTestTimeout, ovmfCode, ovmfVars);
+                bootTestTimeout, agentGrace, ovmfCode, ovmfVars);
     }
 
     public LibraryProperties withMaxDiskSize(DataSize value) {
         return new LibraryProperties(maxUploadSize, maxVirtualSize, value, qemuImgTimeout, qemuImgCpu, qemuImgMemory,
-                bootTestTimeout, ovmfCode, ovmfVars);
+                bootTestTimeout, agentGrace, ovmfCode, ovmfVars);
     }
 
     public LibraryProperties withQemuImgTimeout(Duration value) {
         return new LibraryProperties(maxUploadSize, maxVirtualSize, maxDiskSize, value, qemuImgCpu, qemuImgMemory,
-                bootTestTimeout, ovmfCode, ovmfVars);
+                bootTestTimeout, agentGrace, ovmfCode, ovmfVars);
     }
 
     public LibraryProperties withBootTestTimeout(Duration value) {
         return new LibraryProperties(maxUploadSize, maxVirtualSize, maxDiskSize, qemuImgTimeout, qemuImgCpu,
-                qemuImgMemory, value, ovmfCode, ovmfVars);
+                qemuImgMemory, value, agentGrace, ovmfCode, ovmfVars);
+    }
+
+    public LibraryProperties withAgentGrace(Duration value) {
+        return new LibraryProperties(maxUploadSize, maxVirtualSize, maxDiskSize, qemuImgTimeout, qemuImgCpu,
+                qemuImgMemory, bootTestTimeout, value, ovmfCode, ovmfVars);
     }
 
     private static DataSize positive(DataSize value, DataSize fallback, String name) {

@@ -92,6 +92,7 @@ class ImageHostIntegrationTest {
             assertThat(p.guestAgent()).isTrue();
             System.out.println("boot test: first real frame after " + p.frameAfterMs() + " ms; " + p.log());
         });
+        assertThat(((BootTestResult.Passed) tested).frameAfterMs()).isPositive();
         assertThat(images.version("deb-v1")).hasValueSatisfying(v -> {
             assertThat(v.kind()).isEqualTo(HostVersion.Kind.DISK);
             assertThat(v.guestAgent()).isTrue();
@@ -106,6 +107,8 @@ class ImageHostIntegrationTest {
             assertThat(clone.boot()).isEqualTo(MachineInfo.BootKind.INSTANT_CLONE);
             try (QgaClient qga = QgaClient.connect(vmm.runDir(name).resolve("qga.sock"), Duration.ofSeconds(30))) {
                 assertThat(qga.hostname()).isEqualTo(name);
+                assertThat(qga.exec(List.of("sh", "-c", "[ -d /sys/firmware/efi ] && echo uefi || echo bios"),
+                        Duration.ofSeconds(30)).stdoutText().strip()).as("booted by SeaBIOS").isEqualTo("bios");
                 assertThat(qga.networkInterfaces()).anySatisfy(i -> assertThat(i.macAddress()).contains(mac));
                 long guest = Long.parseLong(qga.exec(List.of("date", "+%s"), Duration.ofSeconds(30)).stdoutText()
                         .strip());
@@ -233,7 +236,7 @@ class ImageHostIntegrationTest {
         assertThat(images.commitDraft(new CommitRequest("blank-v1", Optional.empty())))
                 .isInstanceOf(CommitResult.Committed.class);
         // OVMF shows its splash, tries the disk and ends in its shell: screens, but no agent and no disk write
-        BootTestResult result = images.bootTest(new BootTestRequest("blank-v1", 1, 256, Duration.ofSeconds(45)));
+        BootTestResult result = images.bootTest(new BootTestRequest("blank-v1", 1, 256, Duration.ofSeconds(30)));
         assertThat(result).isInstanceOfSatisfying(BootTestResult.Failed.class,
                 f -> assertThat(f.reason()).contains("no real frame").contains("never written"));
         assertThat(images.version("blank-v1")).map(HostVersion::bootTested).contains(false);
@@ -241,7 +244,8 @@ class ImageHostIntegrationTest {
 
     @Test
     void aVersionWithoutAnAgentIsColdBootedWithItsHostnameFromACloudInitSeed() throws Exception {
-        VmmHost vmm = fixture.vmmHost(fixture.newDataDir(), false);
+        VmmHost vmm = fixture.vmmHost(fixture.newDataDir(), false,
+                io.atrium.vmm.library.LibraryProperties.defaults().withAgentGrace(Duration.ofSeconds(10)));
         LocalImageHost images = new LocalImageHost(vmm);
         LocalMachineHost machines = fixture.machineHost(vmm);
         Path qcow2 = DebianDiskImage.shared().qcow2(new DebianDiskImage.Variant("noagent", 41, false));

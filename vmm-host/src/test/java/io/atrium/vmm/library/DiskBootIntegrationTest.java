@@ -31,8 +31,9 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * The disk-boot Debian test image as the library keeps it (uploaded as qcow2, validated, converted), booted from its
- * own disk under SeaBIOS and under OVMF to its first real frame, and the guest reports the firmware it runs under
- * (instant clones of it are {@code io.atrium.vmm.host.ImageHostIntegrationTest}'s). Building the image takes minutes
+ * own disk under OVMF (UEFI) to its first real frame, the guest reporting the firmware it runs under. Under SeaBIOS
+ * (BIOS) it boots in {@code io.atrium.vmm.host.ImageHostIntegrationTest}, whose versions are BIOS, with its instant
+ * clones. Building the image takes minutes
  * (debootstrap) the first time, so this runs with {@code -Datrium.test.disk-image=true} (on in {@code .ci/test}).
  */
 @EnabledIfSystemProperty(named = "atrium.test.disk-image", matches = "true")
@@ -47,7 +48,7 @@ class DiskBootIntegrationTest {
     static void importTheTestImage() throws Exception {
         Path qcow2 = DebianDiskImage.shared().qcow2(DebianDiskImage.V1);
         store = qemu.host().library();
-        for (Firmware firmware : Firmware.values()) {
+        for (Firmware firmware : List.of(Firmware.UEFI)) {
             String id = "debian-v1-" + firmware.name().toLowerCase();
             if (store.find(id).isPresent()) {
                 continue;
@@ -60,8 +61,8 @@ class DiskBootIntegrationTest {
     }
 
     @Test
-    void bootsFromItsOwnDiskUnderSeaBiosAndOvmf() throws Exception {
-        for (Firmware firmware : Firmware.values()) {
+    void bootsFromItsOwnDiskUnderOvmf() throws Exception {
+        for (Firmware firmware : List.of(Firmware.UEFI)) {
             LibraryStore.StoredVersion v = store.find("debian-v1-" + firmware.name().toLowerCase()).orElseThrow();
             GuestImage image = store.guestImage(v, true);
             String name = "disk-" + firmware.name().toLowerCase();
