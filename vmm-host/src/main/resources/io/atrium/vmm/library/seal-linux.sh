@@ -11,6 +11,10 @@ if [ -e /var/lib/dbus/machine-id ] && [ ! -L /var/lib/dbus/machine-id ]; then
     rm -f /var/lib/dbus/machine-id
     say "dbus machine-id removed"
 fi
+if [ -s /etc/hostname ] && [ "$(cat /etc/hostname)" != localhost ]; then
+    echo localhost > /etc/hostname
+    say "hostname reset to localhost (each machine gets its own: cloud-init, or the guest agent for a clone)"
+fi
 for key in /etc/ssh/ssh_host_*; do
     [ -e "$key" ] || continue
     rm -f "$key"
