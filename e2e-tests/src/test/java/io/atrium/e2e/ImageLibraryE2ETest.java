@@ -51,8 +51,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * through Admin → Images and watches the progress bar move; it passes validation, sealing and its boot test, is
  * published to the pool at log off; the user logs off and their next Open gets version 2, as the guest itself reports
  * (its {@code /etc/atrium/version} through the QEMU guest agent, and the green banner only version 2 shows); a
- * rollback restores version 1. Every crafted hostile image is refused over REST naming its rule, and one through the
- * UI. Runs with {@code -Datrium.test.disk-image=true} (on in {@code .ci/test}).
+ * rollback restores version 1; a version edited as a draft opens in the browser viewer. Every crafted hostile image is
+ * refused over REST naming its rule, and one through the UI. Runs with {@code -Datrium.test.disk-image=true} (on in {@code .ci/test}).
  */
 @EnabledIfSystemProperty(named = "atrium.test.disk-image", matches = "true")
 class ImageLibraryE2ETest extends AdminBrowserTest {
@@ -229,6 +229,22 @@ class ImageLibraryE2ETest extends AdminBrowserTest {
         assertThat(guestSays(name)).isEqualTo("v1 " + name);
         desktop.screenshot("image-6-rolled-back-to-v1");
         admin.locator("#pool-image-summary[data-rollout='DONE']").waitFor();
+
+        // editing version 1: a draft (a linked clone of it) whose machine opens in the browser viewer, then retired
+        admin.navigate(server.baseUrl() + "/admin/images");
+        admin.locator(".version-row[data-version='" + v1 + "'] .version-edit").click();
+        Locator draft = admin.locator(".image-card[data-image='" + IMAGE + "'] .version-row[data-state='BUILDING']");
+        draft.waitFor();
+        String draftId = draft.getAttribute("data-version");
+        draft.locator(".version-console").click();
+        admin.waitForURL(url -> url.contains("/admin/images/draft/"));
+        DesktopPage console = new DesktopPage(admin, server.baseUrl());
+        console.waitUntilConnected(BOOT);
+        console.waitForPixels(Colour.VGA_BLUE, 2000, BOOT);
+        shot(admin, "image-8-draft-console");
+        admin.navigate(server.baseUrl() + "/admin/images");
+        admin.locator(".version-row[data-version='" + draftId + "'] .version-retire").click();
+        admin.locator(".version-row[data-version='" + draftId + "'][data-state='RETIRED']").waitFor();
 
         // every hostile fixture over REST, each refused naming its rule; the quota before a byte is read
         Map<String, HostileImages.Fixture> hostile = HostileImages.build(fixtures, 512L << 20);

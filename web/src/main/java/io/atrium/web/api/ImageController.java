@@ -37,7 +37,9 @@ import java.util.regex.Pattern;
  * <ul>
  *   <li>{@code GET|POST /api/images}, {@code GET|DELETE /api/images/{id}}: images with their versions;</li>
  *   <li>{@code POST /api/images/{id}/versions}: a new version from an upload (format, firmware, size); its bytes
- *       follow with {@code PUT /api/image-versions/{versionId}/disk}, streamed to the host (never held in memory):
+ *       follow with {@code PUT /api/image-versions/{versionId}/disk} ({@code application/octet-stream}, or no
+ *       content type), streamed to the host (never held in memory; the form-content filter, which would read a
+ *       form-encoded body into memory, is off):
  *       {@code Content-Length} is required and checked against the quota before anything is read; a resumed
  *       upload sends {@code Content-Range: bytes <first>-<last>/<total>} and continues where
  *       {@code receivedBytes} ends; beyond the quota the stream is cut off (413); when the total arrived, validation
@@ -115,7 +117,7 @@ class ImageController {
      *
      * @throws InvalidInputException without a {@code Content-Length}, or with a malformed {@code Content-Range}
      */
-    @PutMapping(value = "/image-versions/{versionId}/disk", consumes = MediaType.ALL_VALUE)
+    @PutMapping(value = "/image-versions/{versionId}/disk", consumes = MediaType.APPLICATION_OCTET_STREAM_VALUE)
     VersionResponse upload(@PathVariable String versionId,
                            @RequestHeader(value = "Content-Range", required = false) String contentRange,
                            HttpServletRequest request) throws IOException {

@@ -165,6 +165,10 @@ class ImageControllerTest {
         mvc.perform(put("/api/image-versions/v/disk").with(as("admin")).header("Content-Range", "some bytes")
                         .content("01234".getBytes()))
                 .andExpect(status().isBadRequest());
+        // a form-encoded body would be read into memory by a form filter: not an upload
+        mvc.perform(put("/api/image-versions/v/disk").with(as("admin"))
+                        .contentType(MediaType.APPLICATION_FORM_URLENCODED).content("a=b"))
+                .andExpect(status().isUnsupportedMediaType());
         when(library.receive(eq("v"), anyLong(), any(), any())).thenThrow(new BrokerException(BrokerStatus.TOO_LARGE,
                 "refused (QUOTA): the upload is larger than the quota"));
         mvc.perform(put("/api/image-versions/v/disk").with(as("admin")).content("01234".getBytes()))
