@@ -23,9 +23,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.extension.TestWatcher;
 import org.junit.jupiter.api.io.TempDir;
 import org.springframework.boot.json.JsonParserFactory;
-import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
-import org.springframework.security.core.authority.SimpleGrantedAuthority;
-import org.springframework.security.core.context.SecurityContextHolder;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -84,7 +81,7 @@ class ImageLibraryE2ETest extends AdminBrowserTest {
     @BeforeAll
     static void cleanSlate() throws Exception {
         // a failed earlier run of this test on the shared cache may have left its image and pool behind
-        asAdmin(() -> {
+        As.admin(() -> {
             PoolAdminService pools = server.bean(PoolAdminService.class);
             pools.list().stream().filter(p -> p.name().equals(POOL)).forEach(p -> pools.delete(p.id(), true));
             ImageLibraryService library = server.bean(ImageLibraryService.class);
@@ -95,7 +92,7 @@ class ImageLibraryE2ETest extends AdminBrowserTest {
 
     @AfterAll
     static void removeWhatThisTestMade() {
-        asAdmin(() -> {
+        As.admin(() -> {
             if (poolId != null) {
                 server.bean(PoolAdminService.class).delete(poolId, true);
             }
@@ -350,19 +347,6 @@ class ImageLibraryE2ETest extends AdminBrowserTest {
 
     static Map<String, Object> json(HttpResponse<String> response) {
         return JsonParserFactory.getJsonParser().parseMap(response.body());
-    }
-
-    static void asAdmin(Runnable body) {
-        var ctx = SecurityContextHolder.createEmptyContext();
-        ctx.setAuthentication(UsernamePasswordAuthenticationToken.authenticated("admin", null,
-                List.of(new SimpleGrantedAuthority("ROLE_USER"), new SimpleGrantedAuthority("ROLE_ADMIN"))));
-        var previous = SecurityContextHolder.getContext();
-        SecurityContextHolder.setContext(ctx);
-        try {
-            body.run();
-        } finally {
-            SecurityContextHolder.setContext(previous);
-        }
     }
 
     static void sleep(long ms) {

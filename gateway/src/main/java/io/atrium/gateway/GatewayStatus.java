@@ -57,7 +57,10 @@ public enum GatewayStatus {
     SESSION_ENDED(4010, "session ended", 410, false, "Your session has ended and you were logged off."),
     /** The user's access to the desktop was withdrawn (e.g. their entitlement to its pool was removed). */
     ACCESS_REVOKED(4011, "access to this desktop was revoked", 403, false,
-            "Your access to this desktop was revoked.");
+            "Your access to this desktop was revoked."),
+    /** The user logged out of Atrium (in any window); the desktop stays theirs. */
+    LOGGED_OUT(4012, "logged out", 401, false,
+            "You logged out of Atrium. Your desktop keeps running; log in again to continue.");
 
     /** Maximum length in UTF-8 bytes of a WebSocket close reason (125-byte control payload minus the code). */
     public static final int MAX_REASON_BYTES = 123;
@@ -116,7 +119,8 @@ public enum GatewayStatus {
     /** Whether this status is a failure rather than an ordinary end of session. */
     public boolean isError() {
         return this != NORMAL && this != IDLE_TIMEOUT && this != TAKEN_OVER && this != ADMIN_DISCONNECT
-                && this != SHUTDOWN && this != SESSION_IDLE && this != SESSION_ENDED && this != ACCESS_REVOKED;
+                && this != SHUTDOWN && this != SESSION_IDLE && this != SESSION_ENDED && this != ACCESS_REVOKED
+                && this != LOGGED_OUT;
     }
 
     /** The status with the given WebSocket close code, if any. */

@@ -279,6 +279,21 @@ class GatewayServletTest {
     }
 
     @Test
+    void sameOriginAllowsThePagesOwnOriginOnly() throws Exception {
+        startServer(GatewaySettings.defaults().withAllowedOrigins(List.of(GatewaySettings.SAME_ORIGIN)));
+        FakeVncServer vnc = vnc("desk-s", FakeVncServer.GREET_AND_ECHO);
+        String ticket = redeemer.issue("desk-s", "alice", vnc.path());
+
+        TestViewer otherPort = connectFrom(ticket, "http://localhost:" + (port + 1));
+        assertThat(otherPort.closed.get(10, TimeUnit.SECONDS)).isEqualTo(new TestViewer.Closed(4004, "origin not allowed"));
+        assertThat(redeemer.redemptions(ticket)).isZero();
+
+        TestViewer own = connectFrom(ticket, "http://localhost:" + port);
+        await().atMost(TIMEOUT).until(() -> own.received.get() == FakeVncServer.GREETING.length);
+        assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
+    }
+
+    @Test
     void missingVncSocketIsClosedWith4005() throws Exception {
         Path missing = tempDir.resolve("no-such-vm.sock");
         TestViewer viewer = connect(redeemer.issue("desk-3", "alice", missing));

@@ -9,6 +9,8 @@ public enum BrokerStatus {
     INVALID_INPUT(400),
     /** An upload beyond the quota. */
     TOO_LARGE(413),
+    UNAUTHENTICATED(401),
+    TOO_MANY_REQUESTS(429),
     TICKET_INVALID(401),
     TICKET_USED(410),
     TICKET_EXPIRED(410),

@@ -15,7 +15,7 @@ import jakarta.annotation.security.RolesAllowed;
 @RolesAllowed("ADMIN")
 public class AdminView extends VerticalLayout {
     public AdminView() {
-        add(new H1("Administration"), new Paragraph("Pools, hosts and GPUs."));
+        add(new H1("Administration"), new Paragraph("Pools, hosts, GPUs, users and the audit log."));
         RouterLink gpus = new RouterLink("GPUs: slices, modes and what still fits", GpuView.class);
         gpus.setId("admin-gpus-link");
         add(gpus);
@@ -25,5 +25,11 @@ public class AdminView extends VerticalLayout {
         RouterLink images = new RouterLink("Images: golden images, versions, uploads and rollouts", ImagesView.class);
         images.setId("admin-images-link");
         add(images);
+        RouterLink users = new RouterLink("Users & groups: accounts, groups, lockouts, two-step verification", UsersView.class);
+        users.setId("admin-users-link");
+        add(users);
+        RouterLink audit = new RouterLink("Audit log: who did what, filters and CSV export", AuditView.class);
+        audit.setId("admin-audit-link");
+        add(audit);
     }
 }
