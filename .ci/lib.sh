@@ -66,9 +66,14 @@ ensure_node() {
   log "Node $("$dir/bin/node" --version), npm $("$dir/bin/npm" --version)"
 }
 
-RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux
+# ovmf: UEFI firmware of library versions; genisoimage: cloud-init NoCloud seeds for their cold boots.
+# iproute2, nftables, procps, vde2, dnsmasq-base: desktop networks (namespaces, the host guard, lab switches).
+RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux ovmf genisoimage
     iproute2 nftables procps vde2 dnsmasq-base)
-TEST_PACKAGES=(chromium postgresql slapd ldap-utils novnc)
+# The image library's disk-boot Debian test image is assembled without mounts: a FAT partition (dosfstools, mtools)
+# with syslinux (BIOS) and a grub-mkstandalone BOOTX64.EFI (UEFI), partitioned with sfdisk (fdisk).
+# slapd, ldap-utils: the throwaway test LDAP (start_test_slapd); novnc: the plain noVNC page test.
+TEST_PACKAGES=(chromium postgresql dosfstools mtools syslinux syslinux-common grub-efi-amd64-bin fdisk slapd ldap-utils novnc)
 
 # Exit hooks: every service a script starts registers its stop here, and all of them run when the script exits.
 ATRIUM_EXIT_HOOKS=()

@@ -97,6 +97,8 @@ public final class AtriumServer implements AutoCloseable {
                 "--atrium.gateway.allowed-origins=http://localhost:" + otherPort,
                 "--atrium.vmm.network.prefix=" + prefix,
                 "--atrium.vmm.network.transfer-subnet=" + transfer,
+                // the image library's e2e test: a small disk limit, so its compression bomb is stopped soon
+                "--atrium.vmm.library.max-disk-size=400MB",
                 "--spring.main.banner-mode=off"));
         args.addAll(oidc.atriumProperties());
         ldapUrl().ifPresent(url -> args.addAll(java.util.List.of(
@@ -146,6 +148,11 @@ public final class AtriumServer implements AutoCloseable {
     /** The VMs' run directories ({@code run/<desktop name>/serial.log}, …). */
     public Path runDir() {
         return dataDir.resolve("run");
+    }
+
+    /** The VMM host's data directory (images, library, run directories), shared by the test runs. */
+    public Path vmmDataDir() {
+        return dataDir;
     }
 
     public <T> T bean(Class<T> type) {

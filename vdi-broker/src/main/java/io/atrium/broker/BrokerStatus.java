@@ -7,6 +7,8 @@ public enum BrokerStatus {
     NO_DESKTOP_FREE(503),
     ILLEGAL_STATE(409),
     INVALID_INPUT(400),
+    /** An upload beyond the quota. */
+    TOO_LARGE(413),
     UNAUTHENTICATED(401),
     TOO_MANY_REQUESTS(429),
     TICKET_INVALID(401),

@@ -53,6 +53,8 @@ public class FakeMachineHost implements MachineHost {
             List.of(Ipv4Subnet.parse("192.0.2.0/24"), Ipv4Subnet.parse("169.254.240.0/24")), List.of());
     /** Every {@link #retainNetworks} call, in order. */
     public final List<Set<String>> retained = new CopyOnWriteArrayList<>();
+    /** Image versions whose machines fail to start (a broken version). */
+    public final java.util.Set<String> failVersions = ConcurrentHashMap.newKeySet();
 
     public FakeMachineHost() {
     }
@@ -72,7 +74,7 @@ public class FakeMachineHost implements MachineHost {
         stop(spec.name());
         starts.incrementAndGet();
         specs.add(spec);
-        if (failStarts.get()) {
+        if (failStarts.get() || spec.image().version().filter(failVersions::contains).isPresent()) {
             throw new MachineException(MachineException.Kind.FAILED, "machine " + spec.name() + ": QEMU failed (fake)");
         }
         if (!networking.supports(spec.network().mode())) {

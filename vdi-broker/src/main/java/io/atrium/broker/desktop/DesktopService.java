@@ -173,12 +173,36 @@ public class DesktopService {
     }
 
     /**
+     * Internal (image rollouts; callers check authorization): gives a READY pooled desktop that nobody uses a fresh
+     * machine, which starts its pool's current image version.
+     *
+     * @return false if the desktop is not READY and unassigned, or is a personal desktop (its disk is its user's)
+     */
+    public boolean refreshIdle(String desktopId) {
+        Desktop d = desktops.findById(desktopId).orElse(null);
+        if (d == null || d.state() != DesktopState.READY || d.assignedUser() != null) {
+            return false;
+        }
+        try {
+            refresh.adminRefresh(d);
+            return true;
+        } catch (BrokerException refused) {
+            return false;
+        }
+    }
+
+    /**
      * Internal (tickets, gateway; callers check authorization): where the screen of the desktop's running machine is
      * served; empty when its machine does not run.
      */
     public Optional<ConsoleEndpoint> consoleEndpoint(String desktopId) {
         return desktops.findById(desktopId).filter(d -> d.state() != DesktopState.DELETED)
                 .flatMap(d -> machines.find(d.name())).map(MachineInfo::console);
+    }
+
+    /** Internal (image rollouts; callers check authorization): the live desktops of a pool, by name. */
+    public List<Desktop> desktopsOfPool(String poolId) {
+        return desktops.findByPool(poolId);
     }
 
     /** Internal (revocation; callers check authorization): the live desktops assigned to a user. */

@@ -5,9 +5,11 @@ import io.atrium.vmm.api.MachineHost;
 import io.atrium.vmm.api.MachineInfo;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.stereotype.Component;
 
+import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -20,7 +22,8 @@ import static io.atrium.broker.desktop.DesktopRepository.UserChange.KEEP;
  *
  * <p>At start-up: the workers start, recovery subscribes to the host's machine events, and machines a previous
  * Atrium process left running ({@code atrium.vmm.keep-vms-on-exit}) are re-adopted by name for the desktops that
- * were running (READY or assigned): they keep their state and user; one that had a viewer is DISCONNECTED now (no
+ * were running (READY or assigned), and the image library's draft machines ({@link DesktopImages#otherMachinesToKeep}):
+ * desktops keep their state and user; one that had a viewer is DISCONNECTED now (no
  * viewer survives a restart), so its disconnect grace starts. The host kills machines of other desktops. A desktop
  * whose machine should run but does not is FAILED ("not running when Atrium started"). Then every pool is
  * reconciled. Failure counts, lost-desktop notices and leases are in the database, so they survive too.
@@ -38,16 +41,18 @@ class RestartAdoption implements SmartLifecycle {
     private final ProvisionerWorkers workers;
     private final DesktopRecovery recovery;
     private final PoolReconciler reconciler;
+    private final ObjectProvider<DesktopImages> images;
     private volatile AutoCloseable subscription;
 
     RestartAdoption(DesktopRepository desktops, PoolRepository pools, MachineHost machines, ProvisionerWorkers workers,
-                    DesktopRecovery recovery, PoolReconciler reconciler) {
+                    DesktopRecovery recovery, PoolReconciler reconciler, ObjectProvider<DesktopImages> images) {
         this.desktops = desktops;
         this.pools = pools;
         this.machines = machines;
         this.workers = workers;
         this.recovery = recovery;
         this.reconciler = reconciler;
+        this.images = images;
     }
 
     @Override
@@ -67,8 +72,12 @@ class RestartAdoption implements SmartLifecycle {
     private void adoptRunningMachines() {
         List<Desktop> running = desktops.findAllLive().stream()
                 .filter(d -> DesktopState.RUNNING.contains(d.state())).toList();
-        Set<String> adopted = machines.adopt(running.stream().map(Desktop::name).collect(Collectors.toSet()))
-                .stream().map(MachineInfo::name).collect(Collectors.toSet());
+        Set<String> keep = running.stream().map(Desktop::name).collect(Collectors.toCollection(HashSet::new));
+        DesktopImages library = images.getIfAvailable();
+        if (library != null) {
+            keep.addAll(library.otherMachinesToKeep()); // the image library's draft machines
+        }
+        Set<String> adopted = machines.adopt(keep).stream().map(MachineInfo::name).collect(Collectors.toSet());
         for (Desktop d : running) {
             if (adopted.contains(d.name()) && d.state() == DesktopState.CONNECTED) {
                 desktops.transition(d.id(), List.of(DesktopState.CONNECTED), DesktopState.DISCONNECTED, KEEP, null);

@@ -6,6 +6,7 @@ import io.atrium.broker.audit.AuditLog;
 import io.atrium.broker.desktop.DesktopAdminService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.stereotype.Service;
@@ -32,7 +33,7 @@ public class PoolAdminService {
 
     /** Pool names are host names' first part: desktop VMs are named {@code <pool>-<n>}. */
     public static final Pattern NAME = Pattern.compile("[a-z0-9-]{1,40}");
-    /** Guest images a pool may use. */
+    /** The built-in guest images (a pool may also use the image library's images, {@link #imageNames()}). */
     public static final List<String> IMAGES = List.of("console", "x-desktop");
     private static final Pattern PRINCIPAL = Pattern.compile("(user|group):[A-Za-z0-9._@-]{1,100}");
 
@@ -41,14 +42,23 @@ public class PoolAdminService {
     private final ApplicationEventPublisher events;
     private final Clock clock;
     private final AuditLog audit;
+    private final ObjectProvider<PoolImageCatalog> catalog;
 
     PoolAdminService(PoolRepository pools, DesktopAdminService desktops, ApplicationEventPublisher events, Clock clock,
-                     AuditLog audit) {
+                     AuditLog audit, ObjectProvider<PoolImageCatalog> catalog) {
         this.pools = pools;
         this.desktops = desktops;
         this.events = events;
         this.clock = clock;
         this.audit = audit;
+        this.catalog = catalog;
+    }
+
+    /** The images a pool may use: those of the image library with a version that can be published. */
+    @PreAuthorize("hasRole('ADMIN')")
+    public List<String> imageNames() {
+        PoolImageCatalog c = catalog.getIfAvailable();
+        return c == null ? IMAGES : c.imageNames();
     }
 
     /** The audited view of a pool's settings (what an auditor compares before and after). */
@@ -189,8 +199,11 @@ public class PoolAdminService {
         if (s.kind() == null) {
             errors.put("kind", "must be POOLED or PERSONAL");
         }
-        if (s.image() == null || !IMAGES.contains(s.image())) {
-            errors.put("image", "must be one of " + String.join(", ", IMAGES));
+        PoolImageCatalog c = catalog.getIfAvailable();
+        List<String> images = c == null ? IMAGES : c.imageNames();
+        if (s.image() == null || !images.contains(s.image())) {
+            errors.put("image", "must be one of " + String.join(", ", images)
+                    + " (an image of the library needs a ready version)");
         }
         range(errors, "vcpus", s.vcpus(), 1, 16);
         range(errors, "memoryMb", s.memoryMb(), 64, 65536);

@@ -178,6 +178,22 @@ public class SessionService {
     }
 
     /**
+     * Internal (image rollouts that log users off after a grace period; the caller checks authorization): logs the
+     * desktop's user off as an administrator does ({@link SessionEndReason#ADMIN_LOGOFF}, viewer closed with
+     * {@link ConsoleConnections.CloseReason#ADMIN}); a pooled desktop is refreshed, a personal one kept.
+     *
+     * @return false if the desktop had no user to log off
+     */
+    public boolean logOffByAdministrator(String desktopId) {
+        Optional<Session> active = activeOn(desktopId);
+        if (active.isPresent()) {
+            return logOff(active.get(), SessionEndReason.ADMIN_LOGOFF);
+        }
+        return desktops.find(desktopId).filter(d -> d.state().isAssigned())
+                .map(d -> logOffSessionless(d, ConsoleConnections.CloseReason.ADMIN)).orElse(false);
+    }
+
+    /**
      * The user logged out of Atrium: the viewers of their active sessions are closed
      * ({@link ConsoleConnections.CloseReason#LOGGED_OUT}); the sessions stay active and the desktops theirs (the
      * disconnect grace starts), as after closing the tab.

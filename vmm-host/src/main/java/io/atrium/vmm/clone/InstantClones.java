@@ -71,7 +71,7 @@ public final class InstantClones {
 
     private static final Logger log = LoggerFactory.getLogger(InstantClones.class);
     /** Bump when the template recipe changes in a way that changes the saved state. */
-    static final String RECIPE_VERSION = "atrium-template/2";
+    static final String RECIPE_VERSION = "atrium-template/3"; // 2: golden NIC unplugged; 3: and a vmgenid device
     /** Hostname of golden VMs (a clone's agent replaces it). */
     public static final String GOLDEN_NAME = "atrium-golden";
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -135,6 +135,10 @@ public final class InstantClones {
         String accelOptions = accel.isKvm() ? "" : image.tcgOptions();
         String append = image.appendFor(GOLDEN_NAME);
         boolean guestAgent = image.guestAgent();
+        if (!image.instantCloneCapable()) {
+            throw new VmmException("image " + imageName + " has no agent that can give a clone its identity: it can "
+                    + "only be cold-booted");
+        }
         String key = key(image, imageName, vcpus, memory, accel, accelOptions, append, guestAgent);
         Template template = new Template(key, image, templatesDir().resolve(key), vcpus, memory, accel, accelOptions,
                 append, GOLDEN_NAME, guestAgent);
@@ -147,6 +151,34 @@ public final class InstantClones {
     }
 
     /**
+     * Removes every template made from the image whose hash (a library version's id) is {@code imageHash}: no clone
+     * may run from them any more (the caller makes sure).
+     *
+     * @return how many were removed
+     */
+    public int deleteTemplatesOf(String imageHash) {
+        Path dir = templatesDir();
+        if (!Files.isDirectory(dir)) {
+            return 0;
+        }
+        int removed = 0;
+        try (java.util.stream.Stream<Path> entries = Files.list(dir)) {
+            for (Path t : entries.filter(Files::isDirectory).toList()) {
+                Path description = t.resolve(Template.DESCRIPTION);
+                if (Files.isRegularFile(description)
+                        && imageHash.equals(JSON.readTree(Files.readString(description)).path("imageHash").asString())) {
+                    Files.delete(description);
+                    DirectoryCache.deleteTree(t);
+                    removed++;
+                }
+            }
+        } catch (IOException e) {
+            throw new VmmException("cannot remove the templates of " + imageHash + ": " + e.getMessage(), e);
+        }
+        return removed;
+    }
+
+    /**
      * The template directory's name: {@code <image hash prefix>-<spec hash prefix>}, where the spec
      * hash covers everything that shapes the saved machine (image, vCPUs, memory, accelerator and
      * its options, kernel command line, and whether it has the guest agent channel).
@@ -155,7 +187,8 @@ public final class InstantClones {
             String accelOptions, String append, boolean guestAgent) {
         String specHash = sha256(String.join("\n", RECIPE_VERSION, image.hash(), imageName,
                 Integer.toString(vcpus), Integer.toString(memoryMb), accel.accel().name(), accelOptions, append,
-                "guestAgent=" + guestAgent));
+                "guestAgent=" + guestAgent, "firmware=" + image.firmware(), "disk-boot=" + image.bootsFromDisk(),
+                "identity=" + image.identity()));
         return image.hash().substring(0, Math.min(16, image.hash().length())) + "-" + specHash.substring(0, 12);
     }
 
@@ -165,18 +198,28 @@ public final class InstantClones {
         RunDir goldenRunDir = RunDir.of(properties, "tpl-" + template.key().substring(template.key().length() - 12));
         Path runDir = goldenRunDir.dir();
         DirectoryCache.deleteTree(runDir);
-        VmSpec spec = VmSpec.builder().name(GOLDEN_NAME).vcpus(template.vcpus()).memoryMb(template.memoryMb())
-                .accel(template.accel()).accelOptions(template.accelOptions())
-                .kernel(template.image().kernel()).initrd(template.image().initrd()).append(template.append())
+        VmSpec spec = template.image().vmSpec(GOLDEN_NAME, template.append(), template.accel(), runDir)
+                .vcpus(template.vcpus()).memoryMb(template.memoryMb()).accelOptions(template.accelOptions())
                 .guestAgent(template.guestAgent()).network(new NetBackend.Unplugged())
-                .disk(disk).runDir(runDir).macAddress(VmSpec.randomMac()).build();
+                .disk(disk).macAddress(VmSpec.randomMac()).build();
+        if (spec.efiVars() != null) {
+            Disks.createVarStore(template.image().efiVars(), spec.efiVars());
+        }
         log.info("template {}: booting golden VM of image {}", template.key(), imageName);
         try (QemuVm vm = launcher.start(spec)) {
             long boot = System.nanoTime();
-            vm.awaitSerialOutput(template.image().readyMarker(), prepareTimeout);
-            vm.awaitSerialOutput(GuestImage.AGENT_READY, Duration.ofSeconds(30));
-            if (template.guestAgent()) {
-                awaitGuestAgent(vm, goldenRunDir);
+            if (template.image().identity() == GuestImage.Identity.GUEST_AGENT) {
+                // A disk-boot image: up at its first real frame with the guest agent answering.
+                GuestReadiness.Report up = GuestReadiness.await(vm, true, prepareTimeout);
+                if (!up.agent()) {
+                    throw new VmmException("the golden VM of " + imageName + " came up without its guest agent");
+                }
+            } else {
+                vm.awaitSerialOutput(template.image().readyMarker(), prepareTimeout);
+                vm.awaitSerialOutput(GuestImage.AGENT_READY, Duration.ofSeconds(30));
+                if (template.guestAgent()) {
+                    awaitGuestAgent(vm, goldenRunDir);
+                }
             }
             sleep(settle.toMillis());
             log.info("template {}: golden VM ready after {} ms, saving its state", template.key(),
@@ -206,6 +249,8 @@ public final class InstantClones {
         description.put("accelOptions", template.accelOptions());
         description.put("append", template.append());
         description.put("guestAgent", template.guestAgent());
+        description.put("firmware", template.image().firmware().name());
+        description.put("identity", template.image().identity().name());
         description.put("stateBytes", Files.size(tmp.resolve(Template.STATE_FILE)));
         description.put("preparedAt", java.time.Instant.now().toString());
         Files.writeString(tmp.resolve(Template.DESCRIPTION),
@@ -300,6 +345,11 @@ public final class InstantClones {
         }
         Disks.delete(spec.disk());
         Disks.createLinkedClone(properties.qemuImgBinary(), template.baseDisk(), spec.disk());
+        if (spec.efiVars() != null) {
+            // any store of the right size: the restored state writes the template's variables back into it
+            Disks.delete(spec.efiVars());
+            Disks.createVarStore(template.image().efiVars(), spec.efiVars());
+        }
         QemuVm vm = launcher.start(spec);
         try {
             loadState(vm, spec.incomingSocket(), template.stateFile());
@@ -307,7 +357,11 @@ public final class InstantClones {
             if (!"running".equals(status.path("status").asString())) {
                 vm.qmp().execute("cont");
             }
-            applyIdentity(vm, spec, Duration.ofSeconds(30));
+            if (template.image().identity() == GuestImage.Identity.GUEST_AGENT) {
+                GuestAgentIdentity.apply(vm, spec, Duration.ofSeconds(60));
+            } else {
+                applyIdentity(vm, spec, Duration.ofSeconds(30));
+            }
             return vm;
         } catch (RuntimeException e) {
             vm.close();

@@ -68,13 +68,12 @@ public record Template(String key, GuestImage image, Path directory, int vcpus, 
     /**
      * The spec of a clone: the golden VM's machine (same devices, including the guest agent
      * channel, vCPUs, memory, kernel, append) with its own name, run directory, overlay, MAC and
-     * NIC backend, started with {@code -incoming defer}. The golden VM's NIC was unplugged
+     * NIC backend, started with {@code -incoming defer}, and a new VM generation id (a disk-boot image's clone also
+     * gets its own UEFI variable store, which the restored state overwrites). The golden VM's NIC was unplugged
      * ({@link NetBackend.Unplugged}, no saved state), so any backend restores.
      */
     public VmSpec cloneSpec(String name, String macAddress, Path runDir, NetBackend network) {
-        return VmSpec.builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).accelOptions(accelOptions)
-                .kernel(image.kernel()).initrd(image.initrd()).append(append).guestAgent(guestAgent)
-                .disk(RunDir.of(runDir).overlay()).runDir(runDir).macAddress(macAddress).incoming(true)
-                .network(network).build();
+        return image.vmSpec(name, append, accel, runDir).vcpus(vcpus).memoryMb(memoryMb).accelOptions(accelOptions)
+                .guestAgent(guestAgent).macAddress(macAddress).incoming(true).network(network).build();
     }
 }

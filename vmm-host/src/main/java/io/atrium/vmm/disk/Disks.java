@@ -52,6 +52,26 @@ public final class Disks {
                 target.toString()).mergingErrors().withTimeout(Duration.ofSeconds(60)));
     }
 
+    /**
+     * Gives a UEFI VM its own variable store: a copy of {@code template} (the firmware's, or a version's, 0444) at
+     * {@code target}, mode 0600, unless it already has one (a personal desktop keeps its boot entries).
+     */
+    public static void createVarStore(Path template, Path target) {
+        if (Files.exists(target)) {
+            return;
+        }
+        try {
+            Files.createDirectories(target.toAbsolutePath().getParent());
+            Path tmp = target.resolveSibling(target.getFileName() + ".tmp");
+            Files.copy(template, tmp, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.setPosixFilePermissions(tmp, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
+            Files.move(tmp, target, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new VmmException("cannot create the UEFI variable store " + target + " from " + template + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
     /** Deletes a disk (overlay) if it exists. Never call it on a golden image. */
     public static void delete(Path disk) {
         try {

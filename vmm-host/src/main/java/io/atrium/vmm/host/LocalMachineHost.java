@@ -22,6 +22,9 @@ import io.atrium.vmm.image.GuestImages;
 import io.atrium.vmm.network.HostNetworks;
 import io.atrium.vmm.network.NetworkUnavailableException;
 import io.atrium.vmm.qemu.NetBackend;
+import io.atrium.vmm.library.LibraryStore;
+import io.atrium.vmm.library.NoCloudSeed;
+import io.atrium.vmm.qga.QgaClient;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -155,12 +158,14 @@ public final class LocalMachineHost implements MachineHost {
         requireOpen();
         String name = spec.name();
         GuestImage image = image(spec.image());
+        List<Path> media = media(spec.image());
         stop(name);
         Path runDir = host.runDir(name);
         Path overlay = RunDir.of(runDir).overlay();
         List<String> gpuArgs = spec.gpu().map(MachineSpec.GpuAttachment::qemuArgs).orElse(List.of());
         boolean keepDisk = spec.disk() == MachineSpec.DiskPolicy.KEEP && Files.exists(overlay);
-        boolean instant = spec.boot() == MachineSpec.BootMode.INSTANT_CLONE_PREFERRED && !keepDisk && gpuArgs.isEmpty();
+        boolean instant = spec.boot() == MachineSpec.BootMode.INSTANT_CLONE_PREFERRED && !keepDisk && gpuArgs.isEmpty()
+                && image.instantCloneCapable() && media.isEmpty();
         int memoryMb = Math.max(spec.memoryMb(), image.memoryMb());
         NetBackend network = attachNetwork(spec);
         QemuVm vm;
@@ -175,10 +180,19 @@ public final class LocalMachineHost implements MachineHost {
                 // Cold boot: the machine's own disk, a GPU device, or instant clones not wanted.
                 if (!keepDisk) {
                     Disks.delete(overlay);
+                    Disks.delete(RunDir.of(runDir).efiVars());
                     Disks.createLinkedClone(host.properties().qemuImgBinary(), image.goldenDisk(), overlay);
                 }
-                vm = host.start(host.specFor(image.name(), name).vcpus(spec.vcpus()).memoryMb(memoryMb)
-                        .macAddress(spec.mac()).extraArgs(gpuArgs).network(network).build());
+                if (image.efiVars() != null) {
+                    Disks.createVarStore(image.efiVars(), RunDir.of(runDir).efiVars());
+                }
+                List<Path> cdroms = new ArrayList<>(media);
+                if (image.bootsFromDisk()) {
+                    // first-boot configuration (hostname) of a library version: a cloud-init NoCloud seed
+                    cdroms.add(NoCloudSeed.write(RunDir.of(runDir).seedIso(), name));
+                }
+                vm = host.start(host.specFor(image, name).vcpus(spec.vcpus()).memoryMb(memoryMb)
+                        .macAddress(spec.mac()).cdroms(cdroms).extraArgs(gpuArgs).network(network).build());
             }
         } catch (VmmException | IllegalArgumentException | IOException e) {
             detachNetwork(name);
@@ -207,7 +221,7 @@ public final class LocalMachineHost implements MachineHost {
         }
         watchExit(machine);
         if (!instant) {
-            watchReady(machine, image.readyMarker());
+            watchReady(machine, image);
         }
         log.info("machine {} runs as QEMU pid {} ({}, {}, network {}{})", name, vm.pid(),
                 instant ? "instant clone" : "cold boot", host.accelerator().accel(), describe(spec.network()),
@@ -455,6 +469,18 @@ public final class LocalMachineHost implements MachineHost {
     }
 
     private GuestImage image(MachineSpec.ImageRef ref) {
+        if (ref.version().isPresent()) {
+            Optional<LibraryStore.StoredVersion> stored = host.library().find(ref.version().get());
+            if (stored.isPresent()) {
+                LibraryStore.StoredVersion v = stored.get();
+                if (!v.imageName().equals(ref.name()) || !v.isDisk()) {
+                    throw new MachineException(MachineException.Kind.INVALID_SPEC, "library version "
+                            + v.versionId() + " is " + (v.isDisk() ? "of image " + v.imageName() : "an ISO")
+                            + ", not a disk of image " + ref.name());
+                }
+                return host.library().guestImage(v, false);
+            }
+        }
         if (!IMAGES.contains(ref.name())) {
             throw new MachineException(MachineException.Kind.INVALID_SPEC,
                     "unknown guest image '" + ref.name() + "' (known: " + String.join(", ", IMAGES.stream().sorted().toList()) + ")");
@@ -466,11 +492,19 @@ public final class LocalMachineHost implements MachineHost {
             throw new MachineException(MachineException.Kind.FAILED,
                     "guest image " + ref.name() + " is not available: " + e.getMessage(), e);
         }
-        if (ref.version().isPresent() && !ref.version().get().equals(image.hash())) {
+        String recipe = GuestImages.recipeVersion(ref.name());
+        if (ref.version().isPresent() && !ref.version().get().equals(recipe)
+                && !ref.version().get().equals(image.hash())) {
             throw new MachineException(MachineException.Kind.INVALID_SPEC, "guest image " + ref.name()
-                    + " has no version " + ref.version().get() + " on host " + hostId + " (it has " + image.hash() + ")");
+                    + " has no version " + ref.version().get() + " on host " + hostId + " (it has " + recipe + ")");
         }
         return image;
+    }
+
+    /** The install medium of a draft of an installation (attached read-only as a CD), if any. */
+    private List<Path> media(MachineSpec.ImageRef ref) {
+        return ref.version().flatMap(v -> host.library().find(v)).flatMap(LibraryStore.StoredVersion::medium)
+                .stream().toList();
     }
 
     /** Marks the machine as being stopped on purpose, so that its exit is reported as STOPPED; null if none. */
@@ -520,11 +554,21 @@ public final class LocalMachineHost implements MachineHost {
         });
     }
 
-    /** Watches a cold boot's serial log for the image's ready marker, on a virtual thread, within the timeout. */
-    private void watchReady(Machine machine, String marker) {
+    /**
+     * Watches a cold boot on a virtual thread, within the timeout: the image's ready marker on the serial log, or
+     * for a disk-boot image with the guest agent the agent answering (a disk-boot image without one sends no Ready).
+     */
+    private void watchReady(Machine machine, GuestImage image) {
+        if (image.readyMarker().isEmpty() && !image.guestAgent()) {
+            return;
+        }
         Thread.ofVirtual().name("atrium-ready-" + machine.info.name()).start(() -> {
             try {
-                machine.vm.awaitSerialOutput(marker, readyTimeout);
+                if (image.readyMarker().isEmpty()) {
+                    awaitAgent(machine.vm, readyTimeout);
+                } else {
+                    machine.vm.awaitSerialOutput(image.readyMarker(), readyTimeout);
+                }
             } catch (VmmException e) {
                 if (machine.vm.isRunning() && !machine.stopping) {
                     log.warn("machine {}: no ready marker within {} s: {}", machine.info.name(),
@@ -538,6 +582,22 @@ public final class LocalMachineHost implements MachineHost {
                 }
             }
         });
+    }
+
+    /** Waits until the guest's QEMU guest agent answers (or the VM stops, or the timeout passes). */
+    private static void awaitAgent(QemuVm vm, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (vm.isRunning()) {
+            try (QgaClient qga = QgaClient.connect(vm.layout().qgaSocket(), Duration.ofSeconds(5))) {
+                qga.ping();
+                return;
+            } catch (VmmException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new VmmException("the guest agent did not answer within " + timeout.toSeconds() + " s", e);
+                }
+            }
+        }
+        throw new VmmException("the VM stopped before its guest agent answered");
     }
 
     /** Queues the event for the listeners; called under {@link #lock}, so events are queued in the order they happened. */

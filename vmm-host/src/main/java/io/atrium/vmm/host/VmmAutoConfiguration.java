@@ -3,8 +3,10 @@ package io.atrium.vmm.host;
 import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.network.HostNetworks;
 import io.atrium.vmm.network.NetworkProperties;
+import io.atrium.vmm.api.ImageHost;
 import io.atrium.vmm.api.MachineHost;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.library.LibraryProperties;
 import io.atrium.vmm.qemu.AcceleratorProbe;
 import io.atrium.vmm.qemu.QemuLauncher;
 import io.atrium.vmm.qemu.ResolvedAccelerator;
@@ -22,7 +24,7 @@ import org.springframework.context.annotation.Bean;
  * uses the machine host, the broker releases it first ({@link MachineHost#release()}).
  */
 @AutoConfiguration
-@EnableConfigurationProperties({VmmProperties.class, NetworkProperties.class})
+@EnableConfigurationProperties({VmmProperties.class, NetworkProperties.class, LibraryProperties.class})
 public class VmmAutoConfiguration {
 
     @Bean
@@ -52,8 +54,15 @@ public class VmmAutoConfiguration {
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
     VmmHost vmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
-            QemuLauncher launcher) {
-        return new VmmHost(properties, accelerator, images, launcher);
+            QemuLauncher launcher, LibraryProperties library) {
+        return new VmmHost(properties, accelerator, images, launcher, library);
+    }
+
+    /** The image library's work on this host (staging, validation, drafts, boot tests). */
+    @Bean
+    @ConditionalOnMissingBean(ImageHost.class)
+    LocalImageHost imageHost(VmmHost host) {
+        return new LocalImageHost(host);
     }
 
     /**

@@ -6,6 +6,8 @@ import io.atrium.vmm.clone.Template;
 import io.atrium.vmm.disk.Disks;
 import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.image.GuestImages;
+import io.atrium.vmm.library.LibraryProperties;
+import io.atrium.vmm.library.LibraryStore;
 import io.atrium.vmm.qemu.AcceleratorProbe;
 import io.atrium.vmm.qemu.AdoptableVm;
 import io.atrium.vmm.qemu.QemuLauncher;
@@ -32,14 +34,22 @@ public final class VmmHost implements AutoCloseable {
     private final GuestImages images;
     private final QemuLauncher launcher;
     private final InstantClones instantClones;
+    private final LibraryStore library;
 
     public VmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
             QemuLauncher launcher) {
+        this(properties, accelerator, images, launcher, LibraryProperties.defaults());
+    }
+
+    /** @param libraryProperties limits and firmware of the image library ({@code atrium.vmm.library.*}) */
+    public VmmHost(VmmProperties properties, ResolvedAccelerator accelerator, GuestImages images,
+            QemuLauncher launcher, LibraryProperties libraryProperties) {
         this.properties = Objects.requireNonNull(properties, "properties");
         this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
         this.images = Objects.requireNonNull(images, "images");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
         this.instantClones = new InstantClones(properties, accelerator, launcher);
+        this.library = new LibraryStore(properties, libraryProperties);
     }
 
     /** A host for use without Spring: probes the accelerator and creates images and launcher. */
@@ -62,6 +72,11 @@ public final class VmmHost implements AutoCloseable {
 
     public QemuLauncher launcher() {
         return launcher;
+    }
+
+    /** The image library's files on this host (staging, versions). */
+    public LibraryStore library() {
+        return library;
     }
 
     /** {@code dataDir/run/<name>}, absolute (its files: {@link RunDir}). */
@@ -90,12 +105,12 @@ public final class VmmHost implements AutoCloseable {
      * image's golden disk.
      */
     public VmSpec.Builder specFor(String imageName, String vmName) {
-        GuestImage image = images.byName(imageName);
-        Path runDir = runDir(vmName);
-        return VmSpec.builder().name(vmName).accel(accelerator).kernel(image.kernel()).initrd(image.initrd())
-                .append(image.appendFor(vmName)).memoryMb(image.memoryMb())
-                .accelOptions(accelerator.isKvm() ? "" : image.tcgOptions()).guestAgent(image.guestAgent())
-                .disk(RunDir.of(runDir).overlay()).runDir(runDir);
+        return specFor(images.byName(imageName), vmName);
+    }
+
+    /** {@link #specFor(String, String)} for any image, built-in or a library version ({@link GuestImage#vmSpec}). */
+    public VmSpec.Builder specFor(GuestImage image, String vmName) {
+        return image.vmSpec(vmName, image.appendFor(vmName), accelerator, runDir(vmName));
     }
 
     /** Instant clones of this host (templates in {@code dataDir/templates}). */
@@ -139,6 +154,10 @@ public final class VmmHost implements AutoCloseable {
             throw new IllegalArgumentException("start instant clones with startFromTemplate");
         }
         if (spec.disk() != null && !Files.exists(spec.disk())) {
+            if (spec.bootsFromDisk()) {
+                throw new IllegalArgumentException("disk " + spec.disk() + " does not exist: a disk-boot VM's overlay"
+                        + " is made from its image first");
+            }
             Path golden = spec.kernel().getParent().resolve("golden.qcow2");
             if (!Files.isRegularFile(golden)) {
                 golden = images.console().goldenDisk();

@@ -117,6 +117,26 @@ final class ConsoleImageBuilder {
         return HexFormat.of().formatHex(digest.digest());
     }
 
+    /**
+     * The recipe's hash: what the image is made from by name (recipe version, kernel and busybox packages, kernel
+     * command line, drivers, templates), without the downloaded kernel's bytes, so it is known without a build and
+     * names the built-in version of this image in the library. The image directory itself is keyed by
+     * {@link #contentHash} (which a new Debian kernel changes).
+     */
+    static String recipeHash(Map<String, byte[]> templates) {
+        MessageDigest digest = ImageTools.newDigest();
+        update(digest, RECIPE_VERSION);
+        update(digest, "kernel-package " + KERNEL_PACKAGE);
+        update(digest, "busybox-package " + BUSYBOX_PACKAGE);
+        update(digest, "append " + DEFAULT_APPEND);
+        update(digest, "drivers " + DRIVERS + " " + FILESYSTEMS + " disk " + DATA_DISK_SIZE);
+        for (Map.Entry<String, byte[]> template : templates.entrySet()) {
+            update(digest, "template " + template.getKey() + " " + template.getValue().length);
+            digest.update(template.getValue());
+        }
+        return "c-" + HexFormat.of().formatHex(digest.digest());
+    }
+
     private static void update(MessageDigest digest, String text) {
         digest.update((text + "\n").getBytes(StandardCharsets.UTF_8));
     }

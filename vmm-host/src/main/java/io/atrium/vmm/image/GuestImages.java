@@ -70,6 +70,24 @@ public final class GuestImages {
         };
     }
 
+    /**
+     * The version of a built-in image in the library: its recipe hash ({@code c-<sha256>} for the console guest,
+     * {@code x-<sha256>} for the X desktop), known without building it. It changes only when Atrium's recipe does.
+     */
+    public static String recipeVersion(String name) {
+        return switch (Objects.requireNonNull(name, "name")) {
+            case CONSOLE -> ConsoleImageBuilder.recipeHash(ConsoleImageBuilder.templates());
+            case X_DESKTOP -> XDesktopImageBuilder.recipeHash(XDesktopImageBuilder.templates());
+            default -> throw new VmmException("unknown guest image '" + name + "' (known: " + CONSOLE + ", "
+                    + X_DESKTOP + ")");
+        };
+    }
+
+    /** The built-in images' names. */
+    public static java.util.List<String> builtIns() {
+        return java.util.List.of(CONSOLE, X_DESKTOP);
+    }
+
     public VmmProperties properties() {
         return properties;
     }

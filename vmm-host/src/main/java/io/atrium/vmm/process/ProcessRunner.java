@@ -54,6 +54,8 @@ public final class ProcessRunner {
             Map.entry("qemu-system-x86_64", "qemu-system-x86"),
             Map.entry("setpriv", "util-linux"),
             Map.entry("setsid", "util-linux"),
+            Map.entry("prlimit", "util-linux"),
+            Map.entry("genisoimage", "genisoimage"),
             Map.entry("apt-get", "apt"),
             Map.entry("apt-cache", "apt"),
             Map.entry("dpkg-deb", "dpkg"),

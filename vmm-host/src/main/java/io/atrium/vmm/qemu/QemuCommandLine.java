@@ -1,6 +1,7 @@
 package io.atrium.vmm.qemu;
 
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.api.Firmware;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
@@ -25,7 +26,12 @@ import java.util.Objects;
  *       {@value #GUEST_AGENT_PORT} ({@link VmSpec#guestAgent()}) is the unix socket
  *       {@link RunDir#qgaSocket()};</li>
  *   <li>an instant clone ({@link VmSpec#incoming()}) has exactly the devices of the VM whose state
- *       it restores: only {@code -incoming defer} is added, and names, paths and MAC may differ.</li>
+ *       it restores: only {@code -incoming defer} is added, and names, paths, MAC and generation id may
+ *       differ;</li>
+ *   <li>every VM has a {@code vmgenid} device with the spec's generation id (a new one per boot and per clone, so
+ *       a restored guest reseeds its random state);</li>
+ *   <li>CDs are read-only; UEFI firmware code is read-only and each VM writes only its own variable store; a
+ *       disk-boot VM boots its disk first, then the CDs in order.</li>
  * </ul>
  */
 final class QemuCommandLine {
@@ -70,16 +76,29 @@ final class QemuCommandLine {
         }
         add(args, "-smp", Integer.toString(spec.vcpus()));
         add(args, "-m", spec.memoryMb() + "M");
-        add(args, "-kernel", spec.kernel().toString());
-        add(args, "-initrd", spec.initrd().toString());
-        add(args, "-append", spec.append());
+        if (spec.firmware() == Firmware.UEFI) {
+            add(args, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + spec.firmwareCode());
+            add(args, "-drive", "if=pflash,format=raw,unit=1,file=" + spec.efiVars());
+        }
+        if (!spec.bootsFromDisk()) {
+            add(args, "-kernel", spec.kernel().toString());
+            add(args, "-initrd", spec.initrd().toString());
+            add(args, "-append", spec.append());
+        }
         if (spec.disk() != null) {
             add(args, "-drive", "file=" + spec.disk() + ",if=none,id=disk0,format=qcow2,cache=writeback,discard=unmap");
-            add(args, "-device", "virtio-blk-pci,drive=disk0");
+            add(args, "-device", "virtio-blk-pci,drive=disk0" + (spec.bootsFromDisk() ? ",bootindex=1" : ""));
+        }
+        for (int i = 0; i < spec.cdroms().size(); i++) {
+            add(args, "-drive", "file=" + spec.cdroms().get(i) + ",if=none,id=cd" + i
+                    + ",media=cdrom,readonly=on,format=raw");
+            add(args, "-device", "ide-cd,drive=cd" + i + ",bus=ide." + i
+                    + (spec.bootsFromDisk() ? ",bootindex=" + (2 + i) : ""));
         }
         add(args, "-netdev", spec.network().netdev("net0"));
         add(args, "-device", "virtio-net-pci,netdev=net0,mac=" + spec.macAddress());
         add(args, "-vga", "std");
+        add(args, "-device", "vmgenid,guid=" + spec.generationId());
         add(args, "-serial", "file:" + spec.serialLog());
         add(args, "-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off");
         add(args, "-serial", "chardev:agent");

@@ -24,6 +24,8 @@ import java.util.Optional;
  *   qga.sock             QEMU guest agent channel (virtio-serial port org.qemu.guest_agent.0), only
  *                        with VmSpec.guestAgent
  *   disk.qcow2           the VM's disk: a linked clone over a golden image or a template base
+ *   efivars.fd           the VM's own UEFI variable store (UEFI VMs only)
+ *   seed.iso             a cloud-init NoCloud seed (cidata), attached read-only (cold boots of library images)
  *   incoming.sock        only while an instant clone loads its state
  *   migrate.sock         only while a golden VM's state is saved into a template
  *   screen-&lt;n&gt;.png       only during a screendump
@@ -121,6 +123,16 @@ public record RunDir(Path dir) {
     /** The VM's disk overlay, {@code disk.qcow2}: a linked clone over a golden image or template base. */
     public Path overlay() {
         return dir.resolve("disk.qcow2");
+    }
+
+    /** The VM's own UEFI variable store, {@code efivars.fd} (a copy of the firmware's template; UEFI VMs only). */
+    public Path efiVars() {
+        return dir.resolve("efivars.fd");
+    }
+
+    /** A cloud-init NoCloud seed ISO (volume {@code cidata}), {@code seed.iso}. */
+    public Path seedIso() {
+        return dir.resolve("seed.iso");
     }
 
     /**

@@ -1,11 +1,13 @@
 package io.atrium.vmm.qemu;
 
+import io.atrium.vmm.api.Firmware;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
+import java.util.UUID;
 import java.util.regex.Pattern;
 
 /**
@@ -20,9 +22,10 @@ import java.util.regex.Pattern;
  * @param vcpus number of virtual CPUs (1..64)
  * @param memoryMb guest RAM in MiB (64..1048576)
  * @param accel resolved accelerator (see {@link AcceleratorProbe})
- * @param kernel kernel image passed with {@code -kernel}
- * @param initrd initramfs passed with {@code -initrd}
- * @param append kernel command line passed with {@code -append}
+ * @param kernel kernel image passed with {@code -kernel}, or {@code null} to boot from the disk through the
+ *     firmware (a disk-boot image; then {@code initrd} is null and {@code append} empty)
+ * @param initrd initramfs passed with {@code -initrd} (null without a kernel)
+ * @param append kernel command line passed with {@code -append} (empty without a kernel)
  * @param disk qcow2 disk (normally the linked clone {@link RunDir#overlay()}, made by
  *     {@code io.atrium.vmm.disk.Disks.createLinkedClone}) attached as virtio-blk, or {@code null} for none
  * @param runDir directory holding the VM's sockets, logs and pid file
@@ -39,6 +42,15 @@ import java.util.regex.Pattern;
  *     an instant clone has it exactly when its template has it
  * @param network the NIC's backend (default {@link NetBackend.Restricted}: isolated); not a device, so a clone
  *     may have another backend than its template's golden VM
+ * @param firmware {@link Firmware#BIOS} (SeaBIOS, QEMU's default) or {@link Firmware#UEFI} (OVMF as two pflash
+ *     drives: {@code firmwareCode} read-only, {@code efiVars} the VM's own variable store)
+ * @param firmwareCode the OVMF code image (UEFI only, else null)
+ * @param efiVars the VM's own UEFI variable store, a copy of OVMF's template ({@link RunDir#efiVars()}; UEFI
+ *     only, else null)
+ * @param cdroms ISO images attached read-only as CDs on the q35 AHCI ports, in order (at most 4): an install
+ *     medium, a cloud-init seed
+ * @param generationId the VM generation id of the {@code vmgenid} device (a UUID): a new one for every boot and
+ *     every instant clone, so a guest that restored a saved state reseeds its random number generator
  */
 public record VmSpec(
         String name,
@@ -55,10 +67,17 @@ public record VmSpec(
         String accelOptions,
         boolean incoming,
         boolean guestAgent,
-        NetBackend network) {
+        NetBackend network,
+        Firmware firmware,
+        Path firmwareCode,
+        Path efiVars,
+        List<Path> cdroms,
+        String generationId) {
 
     /** Maximum length of a unix socket path (sun_path is 108 bytes including the NUL). */
     public static final int MAX_SOCKET_PATH = 107;
+    /** At most this many CDs (AHCI ports of q35). */
+    public static final int MAX_CDROMS = 4;
 
     private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
     private static final Pattern MAC = Pattern.compile("([0-9a-f]{2}:){5}[0-9a-f]{2}");
@@ -77,11 +96,33 @@ public record VmSpec(
             throw new IllegalArgumentException("memoryMb must be 64..1048576, got " + memoryMb);
         }
         Objects.requireNonNull(accel, "accel");
-        kernel = absolute(kernel, "kernel");
-        initrd = absolute(initrd, "initrd");
         Objects.requireNonNull(append, "append");
+        if (kernel == null) {
+            if (initrd != null || !append.isEmpty()) {
+                throw new IllegalArgumentException("an initrd or kernel command line needs a kernel");
+            }
+        } else {
+            kernel = absolute(kernel, "kernel");
+            initrd = absolute(initrd, "initrd");
+        }
         if (append.indexOf('\n') >= 0 || append.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("kernel append line contains a newline or NUL");
+        }
+        firmware = firmware == null ? Firmware.BIOS : firmware;
+        if (firmware == Firmware.UEFI) {
+            firmwareCode = absolute(firmwareCode, "firmwareCode");
+            efiVars = absolute(efiVars, "efiVars");
+        } else if (firmwareCode != null || efiVars != null) {
+            throw new IllegalArgumentException("firmware code and UEFI variables are for UEFI only");
+        }
+        cdroms = List.copyOf(cdroms == null ? List.of() : cdroms);
+        if (cdroms.size() > MAX_CDROMS) {
+            throw new IllegalArgumentException("at most " + MAX_CDROMS + " CDs, got " + cdroms.size());
+        }
+        cdroms = cdroms.stream().map(c -> absolute(c, "cdrom")).toList();
+        Objects.requireNonNull(generationId, "generationId");
+        if (!generationId.equals(canonicalUuid(generationId))) {
+            throw new IllegalArgumentException("generationId must be a lower-case UUID: " + generationId);
         }
         disk = disk == null ? null : absolute(disk, "disk");
         runDir = absolute(runDir, "runDir");
@@ -110,6 +151,11 @@ public record VmSpec(
                         + length + " bytes, the limit is " + MAX_SOCKET_PATH);
             }
         }
+    }
+
+    /** Whether the VM boots from its disk through the firmware (no {@code -kernel}). */
+    public boolean bootsFromDisk() {
+        return kernel == null;
     }
 
     /** The files of {@link #runDir()}. */
@@ -175,6 +221,11 @@ public record VmSpec(
         return "52:54:00:" + HexFormat.ofDelimiter(":").formatHex(tail);
     }
 
+    /** A fresh VM generation id (a random UUID). */
+    public static String newGenerationId() {
+        return UUID.randomUUID().toString();
+    }
+
     public static Builder builder() {
         return new Builder();
     }
@@ -183,7 +234,17 @@ public record VmSpec(
         return new Builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).kernel(kernel)
                 .initrd(initrd).append(append).disk(disk).runDir(runDir).macAddress(macAddress)
                 .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent)
-                .network(network);
+                .network(network)
+                .firmware(firmware).firmwareCode(firmwareCode).efiVars(efiVars).cdroms(cdroms)
+                .generationId(generationId);
+    }
+
+    private static String canonicalUuid(String text) {
+        try {
+            return UUID.fromString(text).toString();
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
     }
 
     private static Path absolute(Path path, String what) {
@@ -199,7 +260,7 @@ public record VmSpec(
 
     /**
      * Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel, an isolated
-     * NIC.
+     * NIC, BIOS, no CDs, a new generation id.
      */
     public static final class Builder {
         private String name;
@@ -217,6 +278,11 @@ public record VmSpec(
         private boolean incoming;
         private boolean guestAgent;
         private NetBackend network = new NetBackend.Restricted();
+        private Firmware firmware = Firmware.BIOS;
+        private Path firmwareCode;
+        private Path efiVars;
+        private List<Path> cdroms = List.of();
+        private String generationId;
 
         private Builder() {
         }
@@ -236,11 +302,16 @@ public record VmSpec(
         public Builder incoming(boolean value) { this.incoming = value; return this; }
         public Builder guestAgent(boolean value) { this.guestAgent = value; return this; }
         public Builder network(NetBackend value) { this.network = value; return this; }
+        public Builder firmware(Firmware value) { this.firmware = value; return this; }
+        public Builder firmwareCode(Path value) { this.firmwareCode = value; return this; }
+        public Builder efiVars(Path value) { this.efiVars = value; return this; }
+        public Builder cdroms(List<Path> value) { this.cdroms = value; return this; }
+        public Builder generationId(String value) { this.generationId = value; return this; }
 
         public VmSpec build() {
             return new VmSpec(name, vcpus, memoryMb, accel, kernel, initrd, append, disk, runDir,
                     macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent,
-                    network);
+                    network, firmware, firmwareCode, efiVars, cdroms, generationId == null ? newGenerationId() : generationId);
         }
     }
 }

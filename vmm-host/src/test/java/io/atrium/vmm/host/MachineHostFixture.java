@@ -48,11 +48,17 @@ final class MachineHostFixture implements AfterEachCallback {
 
     /** A VMM host over {@code dataDir}. */
     synchronized VmmHost vmmHost(Path dataDir, boolean keepVmsOnExit) {
+        return vmmHost(dataDir, keepVmsOnExit, io.atrium.vmm.library.LibraryProperties.defaults());
+    }
+
+    /** A VMM host over {@code dataDir} with the image library's settings. */
+    synchronized VmmHost vmmHost(Path dataDir, boolean keepVmsOnExit, io.atrium.vmm.library.LibraryProperties library) {
         VmmProperties properties = VmmProperties.defaults(dataDir).withAccel(QemuFixture.requestedAccelerator())
                 .withKeepVmsOnExit(keepVmsOnExit).withHostId("test-host");
         ResolvedAccelerator accel = new AcceleratorProbe().resolve(properties.accel());
         VmmHost host = new VmmHost(properties, accel,
-                new GuestImages(VmmProperties.defaults(QemuFixture.sharedImageDataDir())), new QemuLauncher(properties));
+                new GuestImages(VmmProperties.defaults(QemuFixture.sharedImageDataDir())), new QemuLauncher(properties),
+                library);
         vmmHosts.add(host);
         return host;
     }

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import io.atrium.vmm.api.Firmware;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -31,7 +32,58 @@ class QemuCommandLineTest {
                 .append("console=ttyS0,115200 console=tty0 quiet loglevel=3 atrium.hostname=desk-1")
                 .disk(RUN.resolve("disk.qcow2"))
                 .runDir(RUN)
-                .macAddress("52:54:00:12:34:56");
+                .macAddress("52:54:00:12:34:56")
+                .generationId(GENERATION);
+    }
+
+    private static final String GENERATION = "0b1d5e5a-1c2b-4d6e-8f00-112233445566";
+    private static final Path VERSION = Path.of("/var/lib/atrium/library/versions/debian-v1");
+
+    /** A library version that boots from its disk. */
+    private static VmSpec.Builder diskBoot() {
+        return VmSpec.builder().name("desk-1").accel(ResolvedAccelerator.tcg("test")).memoryMb(512)
+                .disk(RUN.resolve("disk.qcow2")).runDir(RUN).macAddress("52:54:00:12:34:56").guestAgent(true)
+                .generationId(GENERATION);
+    }
+
+    @Test
+    void tcgBiosDiskBoot() throws IOException {
+        assertGolden("tcg-bios-disk", QemuCommandLine.build(diskBoot().build()));
+    }
+
+    @Test
+    void tcgUefiDiskBootWithInstallMediumAndSeed() throws IOException {
+        assertGolden("tcg-uefi-disk-cdroms", QemuCommandLine.build(diskBoot().firmware(Firmware.UEFI)
+                .firmwareCode(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd")).efiVars(RUN.resolve("efivars.fd"))
+                .cdroms(List.of(VERSION.resolve("install.iso"), RUN.resolve("seed.iso"))).build()));
+    }
+
+    @Test
+    void tcgUefiInstantCloneRestore() throws IOException {
+        assertGolden("tcg-uefi-instant-clone", QemuCommandLine.build(diskBoot().firmware(Firmware.UEFI)
+                .firmwareCode(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd")).efiVars(RUN.resolve("efivars.fd"))
+                .incoming(true).build()));
+    }
+
+    @Test
+    void everyMachineHasAVmgenidDeviceWithItsGenerationId() {
+        List<String> args = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());
+        assertThat(args).contains("vmgenid,guid=" + GENERATION);
+        VmSpec a = console().accel(ResolvedAccelerator.tcg("t")).generationId(null).build();
+        VmSpec b = console().accel(ResolvedAccelerator.tcg("t")).generationId(null).build();
+        assertThat(a.generationId()).isNotEqualTo(b.generationId());
+    }
+
+    @Test
+    void cdromsAreReadOnlyAndUefiCodeIsReadOnly() {
+        List<String> args = QemuCommandLine.build(diskBoot().firmware(Firmware.UEFI)
+                .firmwareCode(Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd")).efiVars(RUN.resolve("efivars.fd"))
+                .cdroms(List.of(VERSION.resolve("install.iso"))).build());
+        assertThat(args).filteredOn(a -> a.contains("media=cdrom")).allMatch(a -> a.contains("readonly=on"));
+        assertThat(args).filteredOn(a -> a.contains("OVMF_CODE")).allMatch(a -> a.contains("readonly=on"));
+        assertThat(args).filteredOn(a -> a.contains("efivars.fd")).noneMatch(a -> a.contains("readonly"));
+        assertThat(args).doesNotContain("-kernel", "-initrd", "-append");
+        assertThat(args).contains("virtio-blk-pci,drive=disk0,bootindex=1", "ide-cd,drive=cd0,bus=ide.0,bootindex=2");
     }
 
     @Test

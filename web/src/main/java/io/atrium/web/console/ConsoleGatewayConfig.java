@@ -8,6 +8,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.image.DraftConsoleTickets;
 import io.atrium.broker.session.ConsoleConnections;
 import io.atrium.broker.ticket.RedeemedTicket;
 import io.atrium.broker.ticket.TicketService;
@@ -43,14 +44,16 @@ public class ConsoleGatewayConfig {
         connections.addListener(new GatewayListener() {
             @Override
             public void onConnected(ConsoleTarget target, String connectionId) {
-                desktops.viewerConnected(target.desktopId());
+                if (!DraftConsoleTickets.isDraft(target.desktopId())) { // a draft machine is no desktop
+                    desktops.viewerConnected(target.desktopId());
+                }
                 audit.recordAs(target.username(), null, "viewer.connect", AuditEvent.Outcome.SUCCESS, "desktop",
                         target.desktopId(), Map.of("connection", connectionId));
             }
 
             @Override
             public void onDisconnected(ConsoleTarget target, String connectionId, GatewayStatus why) {
-                if (why != GatewayStatus.TAKEN_OVER) {
+                if (why != GatewayStatus.TAKEN_OVER && !DraftConsoleTickets.isDraft(target.desktopId())) {
                     desktops.viewerDisconnected(target.desktopId());
                 }
                 audit.recordAs(target.username(), null, "viewer.disconnect", AuditEvent.Outcome.SUCCESS, "desktop",
@@ -83,11 +86,14 @@ public class ConsoleGatewayConfig {
         return new GatewayConsoleConnections(connections);
     }
 
+    /** Desktops' tickets, and the image library's for draft machines ({@code desktop=draft:<version>}). */
     @Bean
-    TicketRedeemer ticketRedeemer(TicketService tickets) {
+    TicketRedeemer ticketRedeemer(TicketService tickets, DraftConsoleTickets draftTickets) {
         return request -> {
             try {
-                RedeemedTicket t = tickets.redeem(request.ticket(), request.desktopId(), request.user());
+                RedeemedTicket t = request.desktopId().filter(DraftConsoleTickets::isDraft).isPresent()
+                        ? draftTickets.redeem(request.ticket(), request.desktopId().get(), request.user())
+                        : tickets.redeem(request.ticket(), request.desktopId(), request.user());
                 return new ConsoleTarget(t.desktopId(), t.username(), toGateway(t.console()));
             } catch (BrokerException e) {
                 throw new GatewayException(toGateway(e), e.getMessage());

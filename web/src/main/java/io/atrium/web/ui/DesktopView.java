@@ -14,6 +14,7 @@ import com.vaadin.flow.router.RouterLink;
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.image.RolloutService;
 import io.atrium.broker.ticket.ConsoleTicket;
 import io.atrium.broker.ticket.TicketService;
 import io.atrium.viewer.DesktopViewer;
@@ -33,11 +34,13 @@ import java.nio.charset.StandardCharsets;
 public class DesktopView extends VerticalLayout implements BeforeEnterObserver, HasDynamicTitle {
     private final DesktopService desktops;
     private final TicketService tickets;
+    private final RolloutService rollouts;
     private String title = "Desktop · Atrium";
 
-    public DesktopView(DesktopService desktops, TicketService tickets) {
+    public DesktopView(DesktopService desktops, TicketService tickets, RolloutService rollouts) {
         this.desktops = desktops;
         this.tickets = tickets;
+        this.rollouts = rollouts;
         setSizeFull();
         setPadding(false);
         setSpacing(false);
@@ -68,7 +71,7 @@ public class DesktopView extends VerticalLayout implements BeforeEnterObserver, 
             });
             viewer.setId("viewer");
             viewer.setCloseCodes(CloseCodes.forViewer());
-            add(top, viewer);
+            add(top, new RolloutNotice(rollouts, d.id()), viewer);
             setFlexGrow(1, viewer);
         } catch (BrokerException e) {
             title = "Desktop unavailable · Atrium";

@@ -22,6 +22,9 @@ public class AdminView extends VerticalLayout {
         RouterLink pools = new RouterLink("Pools: desktops, power actions and sessions", PoolsView.class);
         pools.setId("admin-pools-link");
         add(pools);
+        RouterLink images = new RouterLink("Images: golden images, versions, uploads and rollouts", ImagesView.class);
+        images.setId("admin-images-link");
+        add(images);
         RouterLink users = new RouterLink("Users & groups: accounts, groups, lockouts, two-step verification", UsersView.class);
         users.setId("admin-users-link");
         add(users);

@@ -74,7 +74,7 @@ class PoolEditor extends Dialog {
         kind.setItems(PoolKind.values());
         kind.setItemLabelGenerator(k -> k == PoolKind.POOLED ? "pooled (clean at log off)" : "personal (keeps its disk)");
         image.setLabel("Golden image");
-        image.setItems(PoolAdminService.IMAGES);
+        image.setItems(pools.imageNames());
         List<String> profiles = new ArrayList<>();
         profiles.add(NO_GPU);
         try {
@@ -125,7 +125,7 @@ class PoolEditor extends Dialog {
         FormLayout form = new FormLayout(name, kind, image, vcpus, memoryMb, minSize, maxSize, spares, entitled,
                 idleTimeout, disconnectGrace, maxSessionLength, gpu);
         form.setColspan(entitled, 2);
-        add(form);
+        add(form, new PoolImageSection(existing));
         sections.forEach(section -> add(section.component()));
         Button save = new Button(existing == null ? "Create" : "Save", e -> save());
         save.setId("pool-save");

@@ -29,6 +29,8 @@ import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopAdminService.PoolStatus;
 import io.atrium.broker.desktop.DesktopState;
+import io.atrium.broker.image.ImageLibraryService;
+import io.atrium.broker.image.RolloutService;
 import io.atrium.broker.session.Session;
 import io.atrium.broker.session.SessionAdminService;
 import io.atrium.web.ui.MainLayout;
@@ -61,12 +63,15 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
     private final Span progressText = new Span();
     private final Div desktopList = new Div();
     private final Div sessionList = new Div();
+    private final PoolImagePanel image;
     private String poolId;
     private Registration poll;
 
-    public PoolView(DesktopAdminService admin, SessionAdminService sessionAdmin) {
+    public PoolView(DesktopAdminService admin, SessionAdminService sessionAdmin, RolloutService rollouts,
+                    ImageLibraryService library) {
         this.admin = admin;
         this.sessionAdmin = sessionAdmin;
+        this.image = new PoolImagePanel(rollouts, library);
         setId("pool-view");
         summary.setId("pool-summary");
         progress.setId("pool-progress");
@@ -81,7 +86,7 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
         warm.setPadding(false);
         warm.setSpacing(false);
         warm.setWidth("24rem");
-        add(back, title, summary, warm, new H3("Desktops"), desktopList, new H3("Sessions"), sessionList);
+        add(back, title, summary, warm, new H3("Desktops"), desktopList, new H3("Sessions"), sessionList, image);
     }
 
     @Override
@@ -124,6 +129,7 @@ public class PoolView extends VerticalLayout implements BeforeEnterObserver {
             return;
         }
         title.setText("Pool " + s.pool().name());
+        image.show(poolId);
         summary.setText(s.pool().kind().name().toLowerCase(Locale.ROOT) + " · " + s.pool().image() + " · "
                 + s.pool().vcpus() + " vCPU · " + s.pool().memoryMb() + " MB · size " + s.pool().minSize() + "–"
                 + s.pool().maxSize() + " (+" + s.pool().spares() + " spares) · " + s.size() + " desktops, " + s.ready()
