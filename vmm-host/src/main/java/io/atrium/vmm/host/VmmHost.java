@@ -39,7 +39,7 @@ public final class VmmHost implements AutoCloseable {
         this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
         this.images = Objects.requireNonNull(images, "images");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
-        this.instantClones = new InstantClones(properties, accelerator, launcher);
+        this.instantClones = new InstantClones(properties, accelerator, launcher, images.progress());
     }
 
     /** A host for use without Spring: probes the accelerator and creates images and launcher. */
@@ -95,6 +95,7 @@ public final class VmmHost implements AutoCloseable {
         return VmSpec.builder().name(vmName).accel(accelerator).kernel(image.kernel()).initrd(image.initrd())
                 .append(image.appendFor(vmName)).memoryMb(image.memoryMb())
                 .accelOptions(accelerator.isKvm() ? "" : image.tcgOptions()).guestAgent(image.guestAgent())
+                .vdagent(image.vdagent())
                 .disk(RunDir.of(runDir).overlay()).runDir(runDir);
     }
 

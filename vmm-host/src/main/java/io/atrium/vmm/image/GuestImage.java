@@ -21,9 +21,12 @@ import java.util.Objects;
  * @param guestAgent the image runs the QEMU guest agent ({@code qemu-ga}) on the virtio-serial port
  *     {@code org.qemu.guest_agent.0}: its VMs get that channel ({@code VmSpec.guestAgent}), and
  *     the guest prints {@link #GUEST_AGENT_STARTED} on serial when it started the agent
+ * @param vdagent the image runs {@code spice-vdagent} for the clipboard on the port {@code com.redhat.spice.0}:
+ *     its VMs get that port ({@code VmSpec.vdagent}, hot-plugged once they run), and the guest prints
+ *     {@link #CLIPBOARD_AGENT_STARTED} on serial when the agent started on it
  */
 public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
-        String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent) {
+        String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent, boolean vdagent) {
 
     /** Ready marker of the console guest: its login shell on tty1 has read /etc/profile. */
     public static final String CONSOLE_READY = "atrium-init: shell ready on /dev/tty1";
@@ -35,6 +38,11 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
      * after).
      */
     public static final String GUEST_AGENT_STARTED = "atrium-init: qemu-ga started on /dev/virtio-ports/org.qemu.guest_agent.0";
+    /**
+     * Printed on serial by the X desktop's session when its clipboard agent ({@code spice-vdagent}) started on the
+     * vdagent port (only images with {@link #vdagent()}, once the host plugged the port).
+     */
+    public static final String CLIPBOARD_AGENT_STARTED = "atrium-x: spice-vdagent started on /dev/virtio-ports/com.redhat.spice.0";
 
     public GuestImage {
         Objects.requireNonNull(kernel, "kernel");
@@ -48,14 +56,19 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
         if (memoryMb < 64) {
             throw new IllegalArgumentException("memoryMb must be at least 64: " + memoryMb);
         }
+        if (vdagent && !guestAgent) {
+            // the vdagent port is hot-plugged onto the guest agent's virtio-serial controller, which a template's
+            // golden VM must already have
+            throw new IllegalArgumentException("an image with the vdagent needs the guest agent channel too");
+        }
     }
 
     /**
      * A console-guest image (256 MiB, no TCG options, ready at {@link #CONSOLE_READY}, no QEMU guest
-     * agent).
+     * agent, no vdagent).
      */
     public GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend) {
-        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY, false);
+        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY, false, false);
     }
 
     /** The image directory, {@code dataDir/images/<hash>}. */

@@ -37,6 +37,11 @@ import java.util.regex.Pattern;
  *     controller and on it the port {@code org.qemu.guest_agent.0}, whose host end is the unix
  *     socket {@link RunDir#qgaSocket()}. Opt-in (default {@code false}); a device of the machine, so
  *     an instant clone has it exactly when its template has it
+ * @param vdagent {@code true} to give the VM the SPICE vdagent port {@code com.redhat.spice.0} (a
+ *     {@code qemu-vdagent} chardev with the clipboard on) for the guest's {@code spice-vdagent}: QEMU's VNC server
+ *     then offers the extended clipboard. The port is on the same virtio-serial controller, but it is
+ *     <em>hot-plugged</em> ({@link QemuVm#plugVdagent()}) once the machine runs, never on the command line: QEMU
+ *     7.2's {@code qemu-vdagent} chardev blocks migration, and instant clones are saved and restored by migration
  */
 public record VmSpec(
         String name,
@@ -52,7 +57,8 @@ public record VmSpec(
         List<String> extraArgs,
         String accelOptions,
         boolean incoming,
-        boolean guestAgent) {
+        boolean guestAgent,
+        boolean vdagent) {
 
     /** Maximum length of a unix socket path (sun_path is 108 bytes including the NUL). */
     public static final int MAX_SOCKET_PATH = 107;
@@ -178,7 +184,8 @@ public record VmSpec(
     public Builder toBuilder() {
         return new Builder().name(name).vcpus(vcpus).memoryMb(memoryMb).accel(accel).kernel(kernel)
                 .initrd(initrd).append(append).disk(disk).runDir(runDir).macAddress(macAddress)
-                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent);
+                .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent)
+                .vdagent(vdagent);
     }
 
     private static Path absolute(Path path, String what) {
@@ -192,7 +199,7 @@ public record VmSpec(
         return path.normalize();
     }
 
-    /** Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel. */
+    /** Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel, no vdagent. */
     public static final class Builder {
         private String name;
         private int vcpus = 1;
@@ -208,6 +215,7 @@ public record VmSpec(
         private String accelOptions = "";
         private boolean incoming;
         private boolean guestAgent;
+        private boolean vdagent;
 
         private Builder() {
         }
@@ -226,10 +234,11 @@ public record VmSpec(
         public Builder accelOptions(String value) { this.accelOptions = value; return this; }
         public Builder incoming(boolean value) { this.incoming = value; return this; }
         public Builder guestAgent(boolean value) { this.guestAgent = value; return this; }
+        public Builder vdagent(boolean value) { this.vdagent = value; return this; }
 
         public VmSpec build() {
             return new VmSpec(name, vcpus, memoryMb, accel, kernel, initrd, append, disk, runDir,
-                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent);
+                    macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent, vdagent);
         }
     }
 }
