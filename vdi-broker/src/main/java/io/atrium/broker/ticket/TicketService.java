@@ -6,6 +6,7 @@ import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.transfer.TransferPolicyService;
 import io.atrium.vmm.api.ConsoleEndpoint;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.access.prepost.PreAuthorize;
@@ -38,12 +39,15 @@ public class TicketService {
 
     private final JdbcClient jdbc;
     private final DesktopService desktops;
+    private final TransferPolicyService transfers;
     private final BrokerProperties props;
     private final Clock clock;
 
-    TicketService(JdbcClient jdbc, DesktopService desktops, BrokerProperties props, Clock clock) {
+    TicketService(JdbcClient jdbc, DesktopService desktops, TransferPolicyService transfers, BrokerProperties props,
+                  Clock clock) {
         this.jdbc = jdbc;
         this.desktops = desktops;
+        this.transfers = transfers;
         this.props = props;
         this.clock = clock;
     }
@@ -81,6 +85,7 @@ public class TicketService {
      *
      * @param requestedDesktop the desktop the client asked for, if it named one
      * @param requestUser      the user the connection is authenticated as, if known
+     * @return the desktop, user, console and the pool's transfer policy (the gateway enforces its clipboard part)
      * @throws BrokerException TICKET_INVALID, TICKET_USED, TICKET_EXPIRED, FORBIDDEN or DESKTOP_UNAVAILABLE
      */
     public RedeemedTicket redeem(String value, Optional<String> requestedDesktop, Optional<String> requestUser) {
@@ -117,7 +122,7 @@ public class TicketService {
         }
         ConsoleEndpoint console = desktops.consoleEndpoint(desktopId)
                 .orElseThrow(() -> new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "The desktop is not running."));
-        return new RedeemedTicket(desktopId, username, console);
+        return new RedeemedTicket(desktopId, username, console, transfers.policyFor(d.poolId()));
     }
 
     private static String column(Map<String, Object> row, String name) {
