@@ -18,6 +18,7 @@ import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolAdminService;
 import io.atrium.broker.pool.PoolKind;
 import io.atrium.broker.pool.PoolSpec;
+import io.atrium.broker.transfer.TransferPolicyService;
 
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,8 +54,12 @@ class PoolEditor extends Dialog {
     private final IntegerField maxSessionLength = new IntegerField("Maximum session (minutes)");
     private final ComboBox<String> gpu = new ComboBox<>("GPU profile");
     private final Map<String, HasValidation> fields = new LinkedHashMap<>();
+    /** Settings of other features kept in their own tables, saved after the pool (see {@link PoolEditorSection}). */
+    private final List<PoolEditorSection> sections = new ArrayList<>();
 
-    PoolEditor(PoolAdminService pools, GpuService gpus, Pool existing, Consumer<Pool> onSaved) {
+    PoolEditor(PoolAdminService pools, GpuService gpus, TransferPolicyService transfers, Pool existing,
+               Consumer<Pool> onSaved) {
+        sections.add(new TransferPolicySection(transfers, existing));
         this.pools = pools;
         this.gpus = gpus;
         this.existing = existing;
@@ -117,6 +122,7 @@ class PoolEditor extends Dialog {
                 idleTimeout, disconnectGrace, maxSessionLength, gpu);
         form.setColspan(entitled, 2);
         add(form);
+        sections.forEach(section -> add(section.component()));
         Button save = new Button(existing == null ? "Create" : "Save", e -> save());
         save.setId("pool-save");
         save.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
@@ -136,6 +142,9 @@ class PoolEditor extends Dialog {
         PoolSpec spec = new PoolSpec(name.getValue().strip(), kind.getValue(), image.getValue(), vcpus.getValue(),
                 memoryMb.getValue(), minSize.getValue(), maxSize.getValue(), spares.getValue(), principals,
                 minutes(idleTimeout), minutes(disconnectGrace), minutes(maxSessionLength));
+        if (!sections.stream().map(PoolEditorSection::validate).toList().stream().allMatch(ok -> ok)) {
+            return;
+        }
         Pool saved;
         try {
             saved = existing == null ? pools.create(spec) : pools.update(existing.id(), spec);
@@ -165,6 +174,15 @@ class PoolEditor extends Dialog {
             onSaved.accept(saved);
             error("Pool " + saved.name() + " was saved, but its GPU profile was not: " + e.getMessage());
             return;
+        }
+        for (PoolEditorSection section : sections) {
+            String failure = section.save(saved);
+            if (failure != null) {
+                close();
+                onSaved.accept(saved);
+                error(failure);
+                return;
+            }
         }
         Notification.show("Pool " + saved.name() + " saved").addThemeVariants(NotificationVariant.LUMO_SUCCESS);
         close();

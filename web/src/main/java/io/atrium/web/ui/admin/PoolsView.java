@@ -22,6 +22,7 @@ import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopAdminService.PoolStatus;
 import io.atrium.broker.gpu.GpuService;
+import io.atrium.broker.transfer.TransferPolicyService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolAdminService;
 import io.atrium.web.ui.MainLayout;
@@ -35,15 +36,18 @@ public class PoolsView extends VerticalLayout {
     private final PoolAdminService pools;
     private final DesktopAdminService desktops;
     private final GpuService gpus;
+    private final TransferPolicyService transfers;
     private final Grid<PoolStatus> grid = new Grid<>();
     private Registration poll;
 
-    public PoolsView(PoolAdminService pools, DesktopAdminService desktops, GpuService gpus) {
+    public PoolsView(PoolAdminService pools, DesktopAdminService desktops, GpuService gpus,
+                     TransferPolicyService transfers) {
+        this.transfers = transfers;
         this.pools = pools;
         this.desktops = desktops;
         this.gpus = gpus;
         setId("pools-view");
-        Button create = new Button("New pool", e -> new PoolEditor(pools, gpus, null, p -> refresh()).open());
+        Button create = new Button("New pool", e -> new PoolEditor(pools, gpus, transfers, null, p -> refresh()).open());
         create.setId("pool-create");
         create.addThemeVariants(ButtonVariant.LUMO_PRIMARY);
 
@@ -99,7 +103,7 @@ public class PoolsView extends VerticalLayout {
 
     private void edit(Pool pool) {
         try {
-            new PoolEditor(pools, gpus, pools.get(pool.id()), p -> refresh()).open();
+            new PoolEditor(pools, gpus, transfers, pools.get(pool.id()), p -> refresh()).open();
         } catch (BrokerException e) {
             PoolEditor.error(e.getMessage());
             refresh();
