@@ -361,7 +361,7 @@ class GatewayServletTest {
         assertClosed(viewer, GatewayStatus.DESKTOP_GONE);
         assertThat(connections.isConnected("desk-tls")).isFalse();
         assertThat(events).isEmpty();
-        assertThat(logs.list).anySatisfy(event -> {
+        assertThat(logEvents()).anySatisfy(event -> {
             assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
             assertThat(event.getFormattedMessage()).contains("desk-tls", "host-7",
                     "no console connector for scheme 'tls'");
@@ -492,7 +492,7 @@ class GatewayServletTest {
         redeemer.crash();
         assertClosed(connect(redeemer.madeUp()), GatewayStatus.SERVER_ERROR);
         // The redeemer put the ticket into its exception messages; the log shows them redacted.
-        assertThat(logs.list).anySatisfy(event -> assertThat(event.getThrowableProxy().getMessage())
+        assertThat(logEvents()).anySatisfy(event -> assertThat(event.getThrowableProxy().getMessage())
                 .contains("IllegalStateException: database down while looking up [ticket]"));
     }
 
@@ -566,9 +566,16 @@ class GatewayServletTest {
         throw new AssertionError("VM side never stalled; wrote " + vnc.bytesWritten.get() + " bytes");
     }
 
+    /** A copy of the captured log events, taken under the appender's lock (other threads keep logging). */
+    private List<ILoggingEvent> logEvents() {
+        synchronized (logs) {
+            return List.copyOf(logs.list);
+        }
+    }
+
     private void assertNoTicketInLogs() {
         List<String> tickets = redeemer.issuedTickets();
-        for (ILoggingEvent event : logs.list) {
+        for (ILoggingEvent event : logEvents()) {
             StringBuilder text = new StringBuilder(event.getFormattedMessage());
             for (IThrowableProxy t = event.getThrowableProxy(); t != null; t = t.getCause()) {
                 text.append(' ').append(t.getMessage());

@@ -103,6 +103,16 @@ class DesktopGuestIntegrationTest {
             QgaExecResult agents = qga.exec(List.of("/bin/sh", "-c", "ps -eo comm | grep -c spice-vdagent"),
                     Duration.ofSeconds(20));
             assertThat(agents.stdoutText().strip()).isEqualTo("2"); // the daemon and the session agent
+            // It still runs in 256 MiB: what the idle desktop leaves free for the user's programs.
+            QgaExecResult memory = qga.exec(List.of("/bin/sh", "-c",
+                    "awk '/^MemTotal|^MemAvailable/ {print $2}' /proc/meminfo"), Duration.ofSeconds(20));
+            String[] kib = memory.stdoutText().strip().split("\\s+");
+            long total = Long.parseLong(kib[0]) / 1024;
+            long available = Long.parseLong(kib[1]) / 1024;
+            String rss = java.nio.file.Files.readAllLines(Path.of("/proc/" + vm.pid() + "/status")).stream()
+                    .filter(l -> l.startsWith("VmRSS:")).findFirst().orElse("VmRSS: ?").replaceAll("\\s+", " ");
+            System.out.printf("x-desktop idle: MemTotal %d MiB, MemAvailable %d MiB; QEMU %s%n", total, available, rss);
+            assertThat(available).as("MiB available in the idle X desktop").isGreaterThanOrEqualTo(64);
         }
 
         // Resize: the viewer's SetDesktopSize reaches the guest, which takes the mode.
