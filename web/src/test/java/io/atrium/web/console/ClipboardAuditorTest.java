@@ -28,7 +28,7 @@ import static org.mockito.Mockito.verify;
  */
 class ClipboardAuditorTest {
 
-    static final ConsoleTarget TARGET = new ConsoleTarget("desk-1", "alice", ConsoleEndpoint.unix("local", "/run/v.sock"));
+    static final ConsoleTarget TARGET = new ConsoleTarget("desk-1", "alice", ConsoleEndpoint.unix("local", java.nio.file.Path.of("/run/v.sock")));
 
     @Test
     void aReportIsWrittenOnTheAuditThread() {
