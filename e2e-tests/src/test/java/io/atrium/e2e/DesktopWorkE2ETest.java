@@ -101,10 +101,21 @@ class DesktopWorkE2ETest {
         }
     }
 
+    /** Whatever a test left assigned (also when it failed) is logged off, so the next test finds a desktop. */
     @AfterEach
-    void closeContexts() {
+    void closeContextsAndLogOff() {
         contexts.forEach(BrowserContext::close);
         contexts.clear();
+        admin(() -> {
+            for (var d : server.bean(DesktopAdminService.class).desktopsOf(pool.id())) {
+                if (d.assignedUser() != null) {
+                    server.bean(io.atrium.broker.session.SessionAdminService.class).logOffDesktop(d.id());
+                }
+            }
+            return null;
+        });
+        await().atMost(READY).pollInterval(Duration.ofSeconds(1)).until(() -> admin(() ->
+                server.bean(DesktopAdminService.class).poolStatus(pool.id())).ready() == 2);
     }
 
     // ------------------------------------------------------------------ clipboard
@@ -241,11 +252,27 @@ class DesktopWorkE2ETest {
         assertThat(guest.sh("sha256sum '/root/Transfer/bob/Bericht ä.bin' | cut -d' ' -f1").strip())
                 .isEqualTo(sha256(upload));
 
+        // Dropped onto the screen.
+        byte[] dropped = "dropped onto the viewer\n".getBytes(StandardCharsets.UTF_8);
+        desktop.page().evaluate("() => { const v = document.querySelector('atrium-viewer'); v.removeAttribute('transfer'); }");
+        desktop.dropFile("notiz.txt", dropped, Duration.ofMinutes(1));
+        assertThat(guest.read("/root/Transfer/bob/notiz.txt")).isEqualTo(dropped);
+
         guest.sh("head -c 1500000 /dev/urandom > /root/Transfer/bob/made-in-the-desktop.bin");
         byte[] made = guest.read("/root/Transfer/bob/made-in-the-desktop.bin");
         Path downloaded = desktop.download("made-in-the-desktop.bin", Duration.ofMinutes(3));
         assertThat(Files.readAllBytes(downloaded)).isEqualTo(made);
         desktop.screenshot("13-files-in-and-out");
+
+        // My desktops shows the user's own desktop: its state in words and a live thumbnail.
+        desktop.page().locator("#back-to-desktops").click();
+        MyDesktopsPage mine = new MyDesktopsPage(desktop.page(), server.baseUrl());
+        assertThat(mine.stateOf(POOL)).isNotBlank();
+        desktop.page().waitForCondition(() -> (Boolean) desktop.page().evaluate("p => { const i = document.querySelector("
+                + "`.desktop-card[data-pool='${p}'] img.desktop-thumbnail`); return !!i && i.complete && i.naturalWidth > 100; }",
+                POOL));
+        desktop.screenshot("14-my-desktops-with-thumbnail");
+        mine.open(POOL).waitUntilConnected(CONNECT);
 
         List<AuditEvent> audited = admin(() -> server.bean(AuditLog.class).search(new AuditQuery(null, null, "bob",
                 "file", "desktop", desktop.desktopId(), null, 10)));

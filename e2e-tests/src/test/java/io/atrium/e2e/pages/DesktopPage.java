@@ -214,6 +214,31 @@ public final class DesktopPage {
         }
     }
 
+    /** Drops a file onto the viewer's screen, as dragging it from the desktop of the computer does. */
+    public void dropFile(String name, byte[] content, Duration timeout) {
+        page.evaluate("""
+                ([name, bytes]) => {
+                  const dt = new DataTransfer();
+                  dt.items.add(new File([new Uint8Array(bytes)], name));
+                  const screen = document.querySelector('atrium-viewer').shadowRoot.querySelector('.screen');
+                  screen.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+                  screen.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+                }""", java.util.List.of(name, toList(content)));
+        page.locator("atrium-viewer[transfer=uploaded], atrium-viewer[transfer=failed], atrium-viewer[transfer=refused]")
+                .waitFor(new Locator.WaitForOptions().setTimeout(timeout.toMillis()));
+        if (!"uploaded".equals(viewer().getAttribute("transfer"))) {
+            throw new AssertionError("drop upload " + viewer().getAttribute("transfer") + ": " + transferStatus());
+        }
+    }
+
+    private static java.util.List<Integer> toList(byte[] bytes) {
+        java.util.List<Integer> list = new java.util.ArrayList<>(bytes.length);
+        for (byte b : bytes) {
+            list.add(b & 0xFF);
+        }
+        return list;
+    }
+
     /** The Files panel's status line. */
     public String transferStatus() {
         return page.locator("atrium-viewer #transfer-status").innerText();

@@ -310,7 +310,9 @@ public final class ClientStreamParser extends RfbStreamParser {
     }
 
     private void cutFlags(int flags) throws RfbProtocolException {
-        int actions = flags & ACTIONS;
+        // A caps message names every action its sender supports besides caps itself (QEMU's: caps, request, notify,
+        // provide); any other message has exactly one action. Caps comes first, as QEMU reads it.
+        int actions = (flags & ACTION_CAPS) != 0 ? ACTION_CAPS : flags & ACTIONS;
         if (Integer.bitCount(actions) != 1) {
             throw new RfbProtocolException("extended ClientCutText with actions 0x" + Integer.toHexString(actions));
         }

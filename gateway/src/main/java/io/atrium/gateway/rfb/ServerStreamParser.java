@@ -1,6 +1,7 @@
 package io.atrium.gateway.rfb;
 
 import static io.atrium.gateway.rfb.ExtendedClipboard.ACTIONS;
+import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_CAPS;
 import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_PROVIDE;
 import static io.atrium.gateway.rfb.ExtendedClipboard.FORMATS;
 import static io.atrium.gateway.rfb.ExtendedClipboard.FORMAT_TEXT;
@@ -474,7 +475,9 @@ public final class ServerStreamParser extends RfbStreamParser {
     }
 
     private void cutFlags(int flags) throws RfbProtocolException {
-        int actions = flags & ACTIONS;
+        // A caps message names every action its sender supports besides caps itself (QEMU's: caps, request, notify,
+        // provide); any other message has exactly one action. Caps comes first, as QEMU reads it.
+        int actions = (flags & ACTION_CAPS) != 0 ? ACTION_CAPS : flags & ACTIONS;
         if (Integer.bitCount(actions) != 1) {
             throw new RfbProtocolException("extended ServerCutText with actions 0x" + Integer.toHexString(actions));
         }

@@ -174,6 +174,14 @@ class ClientStreamParserTest {
     }
 
     @Test
+    void noVncsCapsAnswerNamesSeveralActionsAndPasses() throws Exception {
+        // Exactly what noVNC 1.7 answers QEMU's caps with: caps, request, peek, notify, provide; text, size 0.
+        byte[] noVncCaps = {6, 0, 0, 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xF8, 0x1F, 0, 0, 0x01, 0, 0, 0, 0};
+        ClientStreamParser p = negotiated(ClipboardPolicy.both(100));
+        assertThat(RfbStreams.feedInChunks(p, noVncCaps, new Random(6), 3)).isEqualTo(noVncCaps);
+    }
+
+    @Test
     void desktopSizesOutOfRangeAreDropped() throws Exception {
         ClientStreamParser p = negotiated(ClipboardPolicy.NONE);
         byte[] good = RfbStreams.setDesktopSize(1920, 1080, 1);

@@ -90,8 +90,14 @@ final class RfbStreams {
         return extended(type, ExtendedClipboard.ACTION_REQUEST | ExtendedClipboard.FORMAT_TEXT, new byte[0]);
     }
 
+    /**
+     * A caps message as the real peers send it: every action they support besides caps, the text format and its
+     * size limit 0. QEMU 7.2 (server, type 3): caps, request, notify, provide; noVNC 1.7 (client, type 6): also peek.
+     */
     static byte[] caps(int type) {
-        return extended(type, ExtendedClipboard.ACTION_CAPS | ExtendedClipboard.FORMAT_TEXT, new byte[] {0, 0, 0, 0});
+        int actions = ExtendedClipboard.ACTION_CAPS | ExtendedClipboard.ACTION_REQUEST | ExtendedClipboard.ACTION_NOTIFY
+                | ExtendedClipboard.ACTION_PROVIDE | (type == 6 ? ExtendedClipboard.ACTION_PEEK : 0);
+        return extended(type, actions | ExtendedClipboard.FORMAT_TEXT, new byte[] {0, 0, 0, 0});
     }
 
     static byte[] keyEvent(boolean down, int keysym) {

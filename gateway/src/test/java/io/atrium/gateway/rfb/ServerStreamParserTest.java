@@ -99,6 +99,16 @@ class ServerStreamParserTest {
     }
 
     @Test
+    void qemusCapsMessageNamesSeveralActionsAndPasses() throws Exception {
+        // Exactly what QEMU 7.2's VNC server sends after SetEncodings with the extended clipboard.
+        byte[] qemuCaps = {3, 0, 0, 0, (byte) 0xFF, (byte) 0xFF, (byte) 0xFF, (byte) 0xF8, 0x1B, 0, 0, 0x01, 0, 0, 0, 0};
+        ServerStreamParser p = parser(ClipboardPolicy.both(100));
+        byte[] stream = concat(HANDSHAKE, qemuCaps, new byte[] {2});
+        assertThat(RfbStreams.feedInChunks(p, stream, new Random(14), 3)).isEqualTo(stream);
+        assertThat(transfers).isEmpty();
+    }
+
+    @Test
     void aProvideThatInflatesBeyondQemusLimitIsDropped() throws Exception {
         ByteArrayOutputStream big = new ByteArrayOutputStream();
         for (int i = 0; i < ClipboardPolicy.MAX_BYTES + 10; i++) {
