@@ -198,7 +198,19 @@ public class DesktopViewer extends Component implements HasSize {
         getElement().setProperty("fileLimits", "{\"upload\":" + limits.upload() + ",\"download\":" + limits.download()
                 + ",\"maxBytes\":" + limits.maxBytes() + ",\"folder\":" + quote(limits.folder()) + "}");
         if (limits.upload()) {
-            getElement().setAttribute("upload-target", (ElementRequestHandler) this::handleUpload);
+            getElement().setAttribute("upload-target", new ElementRequestHandler() {
+                @Override
+                public void handleRequest(VaadinRequest request, VaadinResponse response, VaadinSession session,
+                                          com.vaadin.flow.dom.Element owner) throws IOException {
+                    handleUpload(request, response, session, owner);
+                }
+
+                /** Vaadin treats {@code …/upload} as an upload: its own checks, and Spring's CSRF filter lets it be. */
+                @Override
+                public String getUrlPostfix() {
+                    return "upload";
+                }
+            });
         }
         if (limits.download()) {
             getElement().setAttribute("download-target", (ElementRequestHandler) this::handleDownload);
