@@ -126,6 +126,7 @@ class DesktopWorkE2ETest {
         policy("BOTH");
         DesktopPage desktop = open("alice", "en-US");
         GuestShell guest = guest(desktop);
+        guest.awaitClipboardAgent();
 
         String fromGuest = "copied in the desktop: Grüße, €, 日本 " + System.nanoTime();
         guest.setClipboard(fromGuest);
@@ -155,6 +156,7 @@ class DesktopWorkE2ETest {
         try {
             DesktopPage desktop = open("bob", "en-US");
             GuestShell guest = guest(desktop);
+            guest.awaitClipboardAgent();
             String inGuest = "stays in the desktop " + System.nanoTime();
             guest.setClipboard(inGuest);
             String inPage = "stays in the browser " + System.nanoTime();

@@ -1,6 +1,7 @@
 package io.atrium.e2e;
 
 import io.atrium.vmm.host.VmmHost;
+import io.atrium.vmm.image.GuestImage;
 import io.atrium.vmm.qemu.RunDir;
 import io.atrium.vmm.qga.QgaClient;
 import io.atrium.vmm.qga.QgaExecResult;
@@ -8,8 +9,11 @@ import io.atrium.vmm.qga.QgaExecResult;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import org.awaitility.Awaitility;
 
 /**
  * What a test does inside a desktop, through its QEMU guest agent (the X desktop runs {@code qemu-ga}): a shell
@@ -52,6 +56,17 @@ public final class GuestShell {
             qga.readFile(path, out, 256L << 20, null);
             return out.toByteArray();
         }
+    }
+
+    /**
+     * Waits until the desktop's clipboard agent is ready ({@link GuestImage#CLIPBOARD_AGENT_READY} on its serial
+     * console): a desktop handed out moments after its clone came up may not have it yet.
+     */
+    public void awaitClipboardAgent() {
+        Path serial = RunDir.of(vmm.properties(), machine).serialLog();
+        Awaitility.await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(250)).until(() ->
+                Files.exists(serial) && Files.readString(serial, StandardCharsets.ISO_8859_1)
+                        .contains(GuestImage.CLIPBOARD_AGENT_READY));
     }
 
     /** Sets the guest's CLIPBOARD selection to {@code text} (xclip keeps serving it in the background). */

@@ -23,7 +23,7 @@ import java.util.Objects;
  *     the guest prints {@link #GUEST_AGENT_STARTED} on serial when it started the agent
  * @param vdagent the image runs {@code spice-vdagent} for the clipboard on the port {@code com.redhat.spice.0}:
  *     its VMs get that port ({@code VmSpec.vdagent}, hot-plugged once they run), and the guest prints
- *     {@link #CLIPBOARD_AGENT_STARTED} on serial when the agent started on it
+ *     {@link #CLIPBOARD_AGENT_READY} on serial when the agent is ready on it
  */
 public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
         String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent, boolean vdagent) {
@@ -39,10 +39,11 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
      */
     public static final String GUEST_AGENT_STARTED = "atrium-init: qemu-ga started on /dev/virtio-ports/org.qemu.guest_agent.0";
     /**
-     * Printed on serial by the X desktop's session when its clipboard agent ({@code spice-vdagent}) started on the
-     * vdagent port (only images with {@link #vdagent()}, once the host plugged the port).
+     * Printed on serial by the X desktop's session when its clipboard agent ({@code spice-vdagent}) is ready on the
+     * vdagent port (only images with {@link #vdagent()}, once the host plugged the port): its daemon opened the port
+     * and announced itself to QEMU, the clipboard works from then on.
      */
-    public static final String CLIPBOARD_AGENT_STARTED = "atrium-x: spice-vdagent started on /dev/virtio-ports/com.redhat.spice.0";
+    public static final String CLIPBOARD_AGENT_READY = "atrium-x: spice-vdagent ready on /dev/virtio-ports/com.redhat.spice.0";
 
     public GuestImage {
         Objects.requireNonNull(kernel, "kernel");
