@@ -67,7 +67,12 @@ ensure_node() {
 }
 
 RUNTIME_PACKAGES=(qemu-system-x86 qemu-utils busybox-static cpio e2fsprogs debootstrap util-linux)
-TEST_PACKAGES=(chromium postgresql)
+TEST_PACKAGES=(chromium postgresql slapd ldap-utils novnc)
+
+# Exit hooks: every service a script starts registers its stop here, and all of them run when the script exits.
+ATRIUM_EXIT_HOOKS=()
+run_exit_hooks() { local h; for h in "${ATRIUM_EXIT_HOOKS[@]}"; do "$h" || true; done; }
+add_exit_hook() { ATRIUM_EXIT_HOOKS+=("$1"); trap run_exit_hooks EXIT; }
 
 mvnw() {
   (cd "$ATRIUM_ROOT" && ./mvnw -B -ntp -Dvaadin.node.folder="$ATRIUM_NODE_FOLDER" "$@")
@@ -86,7 +91,7 @@ start_test_postgres() {
   ATRIUM_PG_BIN="$bin"
   export ATRIUM_PG_DIR ATRIUM_PG_BIN
   if [ "$(id -u)" -eq 0 ]; then chown postgres: "$ATRIUM_PG_DIR"; as=(runuser -u postgres --); fi
-  trap stop_test_postgres EXIT
+  add_exit_hook stop_test_postgres
   "${as[@]}" "$bin/initdb" -D "$ATRIUM_PG_DIR/data" -U postgres -A trust -E UTF8 --no-sync >"$ATRIUM_PG_DIR/initdb.log" 2>&1 \
     || { cat "$ATRIUM_PG_DIR/initdb.log" >&2; die "initdb failed"; }
   "${as[@]}" "$bin/pg_ctl" -D "$ATRIUM_PG_DIR/data" -l "$ATRIUM_PG_DIR/server.log" -w -t 60 \
@@ -104,4 +109,55 @@ stop_test_postgres() {
   [ "$(id -u)" -eq 0 ] && as=(runuser -u postgres --)
   "${as[@]}" "$ATRIUM_PG_BIN/pg_ctl" -D "$ATRIUM_PG_DIR/data" -m immediate -w stop >/dev/null 2>&1 || true
   rm -rf "$ATRIUM_PG_DIR"
+}
+
+# A throwaway OpenLDAP server (Debian package slapd) for the directory login tests: its own slapd.conf in a temp dir,
+# an empty mdb database with suffix dc=atrium,dc=test, listening on ldap://127.0.0.1:53389 (or the next free port).
+# The tests load their own users and groups (as the root DN). Exports ATRIUM_TEST_LDAP_URL, _BASE, _ADMIN_DN,
+# _ADMIN_PASSWORD and stops and removes the server when the calling script exits.
+start_test_slapd() {
+  local port="${ATRIUM_TEST_LDAP_PORT:-53389}" slapd=/usr/sbin/slapd
+  [ -x "$slapd" ] || die "slapd not found: install the Debian package slapd"
+  while (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; do port=$((port + 1)); done
+  ATRIUM_LDAP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/atrium-ldap.XXXXXX")
+  export ATRIUM_LDAP_DIR
+  mkdir -p "$ATRIUM_LDAP_DIR/data"
+  cat > "$ATRIUM_LDAP_DIR/slapd.conf" <<CONF
+include /etc/ldap/schema/core.schema
+include /etc/ldap/schema/cosine.schema
+include /etc/ldap/schema/inetorgperson.schema
+include /etc/ldap/schema/nis.schema
+pidfile $ATRIUM_LDAP_DIR/slapd.pid
+argsfile $ATRIUM_LDAP_DIR/slapd.args
+modulepath /usr/lib/ldap
+moduleload back_mdb
+database mdb
+maxsize 104857600
+suffix "dc=atrium,dc=test"
+rootdn "cn=admin,dc=atrium,dc=test"
+rootpw atrium-ldap-admin
+directory $ATRIUM_LDAP_DIR/data
+CONF
+  add_exit_hook stop_test_slapd
+  "$slapd" -f "$ATRIUM_LDAP_DIR/slapd.conf" -h "ldap://127.0.0.1:$port/" >"$ATRIUM_LDAP_DIR/slapd.log" 2>&1 \
+    || { cat "$ATRIUM_LDAP_DIR/slapd.log" >&2; die "slapd did not start"; }
+  local i
+  for i in $(seq 1 50); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.2
+  done
+  (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || die "slapd does not answer on port $port"
+  export ATRIUM_TEST_LDAP_URL="ldap://127.0.0.1:$port" ATRIUM_TEST_LDAP_BASE="dc=atrium,dc=test" \
+    ATRIUM_TEST_LDAP_ADMIN_DN="cn=admin,dc=atrium,dc=test" ATRIUM_TEST_LDAP_ADMIN_PASSWORD="atrium-ldap-admin"
+  log "OpenLDAP slapd for tests on 127.0.0.1:$port (data in $ATRIUM_LDAP_DIR)"
+}
+
+stop_test_slapd() {
+  [ -n "${ATRIUM_LDAP_DIR:-}" ] && [ -d "$ATRIUM_LDAP_DIR" ] || return 0
+  if [ -f "$ATRIUM_LDAP_DIR/slapd.pid" ]; then
+    kill "$(cat "$ATRIUM_LDAP_DIR/slapd.pid")" 2>/dev/null || true
+    local i
+    for i in $(seq 1 25); do [ -f "$ATRIUM_LDAP_DIR/slapd.pid" ] && kill -0 "$(cat "$ATRIUM_LDAP_DIR/slapd.pid")" 2>/dev/null || break; sleep 0.2; done
+  fi
+  rm -rf "$ATRIUM_LDAP_DIR"
 }

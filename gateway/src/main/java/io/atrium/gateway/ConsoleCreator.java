@@ -45,7 +45,10 @@ final class ConsoleCreator implements JettyWebSocketCreator {
         String connectionId = UUID.randomUUID().toString();
         try {
             String origin = request.getOrigin();
-            if (!settings.isOriginAllowed(origin)) {
+            var http = request.getHttpServletRequest();
+            String host = http.getHeader("Host");
+            String requestOrigin = host == null ? null : http.getScheme() + "://" + host;
+            if (!settings.isOriginAllowed(origin, requestOrigin)) {
                 throw new GatewayException(GatewayStatus.FORBIDDEN, "origin not allowed");
             }
             ConsoleTarget target = redeem(connectionId, requestOf(request));

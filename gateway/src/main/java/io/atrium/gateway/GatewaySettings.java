@@ -22,8 +22,12 @@ import org.springframework.boot.context.properties.bind.DefaultValue;
  *                        to the browser ({@code atrium.gateway.relay-buffer-size}, default 65536)
  * @param allowedOrigins allowed values of the {@code Origin} request header, e.g.
  *                       {@code https://vdi.example.com}; compared case-insensitively, ignoring a
- *                       trailing slash. Empty (the default) skips the origin check entirely. When not
- *                       empty, a request without an {@code Origin} header is refused.
+ *                       trailing slash. {@value #SAME_ORIGIN} allows the upgrade request's own origin (its
+ *                       scheme and {@code Host}), {@value #NO_ORIGIN} requests without the header
+ *                       (non-browser clients: browsers always send it on a WebSocket upgrade),
+ *                       {@value #ANY_ORIGIN} any origin. Empty (the default) skips
+ *                       the origin check entirely. When not empty, a request without an {@code Origin} header
+ *                       is refused unless {@value #NO_ORIGIN} is listed.
  */
 @ConfigurationProperties(prefix = "atrium.gateway")
 public record GatewaySettings(
@@ -31,6 +35,13 @@ public record GatewaySettings(
         @DefaultValue("65536") int maxFrameSize,
         @DefaultValue("65536") int relayBufferSize,
         @DefaultValue List<String> allowedOrigins) {
+
+    /** The entry of {@link #allowedOrigins()} that allows the request's own origin. */
+    public static final String SAME_ORIGIN = "same-origin";
+    /** The entry of {@link #allowedOrigins()} that allows requests without an {@code Origin} header. */
+    public static final String NO_ORIGIN = "no-origin";
+    /** The entry of {@link #allowedOrigins()} that allows any origin (no check, even without the header). */
+    public static final String ANY_ORIGIN = "*";
 
     /** Default idle timeout: 5 minutes. */
     public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(5);
@@ -81,10 +92,26 @@ public record GatewaySettings(
      * @return {@code true} if no origins are configured or the origin is one of them
      */
     public boolean isOriginAllowed(String origin) {
-        if (allowedOrigins.isEmpty()) {
+        return isOriginAllowed(origin, null);
+    }
+
+    /**
+     * Whether a request with this {@code Origin} header may open a console.
+     *
+     * @param origin        the header value, {@code null} if absent
+     * @param requestOrigin the upgrade request's own origin ({@code scheme://host[:port]}), for
+     *                      {@value #SAME_ORIGIN}; {@code null} if unknown
+     */
+    public boolean isOriginAllowed(String origin, String requestOrigin) {
+        if (allowedOrigins.isEmpty() || allowedOrigins.contains(ANY_ORIGIN)) {
             return true;
         }
-        return origin != null && allowedOrigins.contains(normalizeOrigin(origin));
+        if (origin == null) {
+            return allowedOrigins.contains(NO_ORIGIN);
+        }
+        String o = normalizeOrigin(origin);
+        return allowedOrigins.contains(o) || (allowedOrigins.contains(SAME_ORIGIN) && requestOrigin != null
+                && o.equals(normalizeOrigin(requestOrigin)));
     }
 
     private static String normalizeOrigin(String origin) {

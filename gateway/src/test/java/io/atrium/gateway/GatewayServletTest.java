@@ -267,7 +267,7 @@ class GatewayServletTest {
     }
 
     @Test
-    void aMessageTheGatewayDoesNotAcceptClosesWith4012AndNeverReachesTheVm() throws Exception {
+    void aMessageTheGatewayDoesNotAcceptClosesWith4013AndNeverReachesTheVm() throws Exception {
         FakeVncServer vnc = vnc("desk-pv", FakeVncServer.GREET_AND_ECHO);
         TestViewer viewer = connect(redeemer.issue("desk-pv", "alice", vnc.path()));
         await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
@@ -341,6 +341,21 @@ class GatewayServletTest {
 
         TestViewer good = connectFrom(ticket, "HTTPS://vdi.example.com");
         await().atMost(TIMEOUT).until(() -> good.received.get() == FakeVncServer.GREETING.length);
+        assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
+    }
+
+    @Test
+    void sameOriginAllowsThePagesOwnOriginOnly() throws Exception {
+        startServer(GatewaySettings.defaults().withAllowedOrigins(List.of(GatewaySettings.SAME_ORIGIN)));
+        FakeVncServer vnc = vnc("desk-s", FakeVncServer.GREET_AND_ECHO);
+        String ticket = redeemer.issue("desk-s", "alice", vnc.path());
+
+        TestViewer otherPort = connectFrom(ticket, "http://localhost:" + (port + 1));
+        assertThat(otherPort.closed.get(10, TimeUnit.SECONDS)).isEqualTo(new TestViewer.Closed(4004, "origin not allowed"));
+        assertThat(redeemer.redemptions(ticket)).isZero();
+
+        TestViewer own = connectFrom(ticket, "http://localhost:" + port);
+        await().atMost(TIMEOUT).until(() -> own.received.get() == FakeVncServer.GREETING.length);
         assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
     }
 

@@ -46,7 +46,9 @@ class GatewaySettingsAndStatusTest {
         assertThat(Arrays.stream(GatewayStatus.values()).filter(s -> !s.reconnectMayHelp()))
                 .containsExactlyInAnyOrder(GatewayStatus.FORBIDDEN, GatewayStatus.TAKEN_OVER,
                         GatewayStatus.ADMIN_DISCONNECT, GatewayStatus.SESSION_IDLE, GatewayStatus.SESSION_ENDED,
-                        GatewayStatus.ACCESS_REVOKED);
+                        GatewayStatus.ACCESS_REVOKED, GatewayStatus.LOGGED_OUT);
+        assertThat(GatewayStatus.LOGGED_OUT.closeCode()).isEqualTo(4012);
+        assertThat(GatewayStatus.PROTOCOL_VIOLATION.closeCode()).isEqualTo(4013);
         assertThat(GatewayStatus.CONNECTION_LOST.isTransmittable()).isFalse();
         assertThat(GatewayStatus.fromCloseCode(4999)).isEmpty();
     }
@@ -79,6 +81,17 @@ class GatewaySettingsAndStatusTest {
         assertThat(restricted.isOriginAllowed("http://vdi.example.com")).isFalse();
         assertThat(restricted.isOriginAllowed("https://vdi.example.com.evil.net")).isFalse();
         assertThat(restricted.isOriginAllowed(null)).isFalse();
+
+        GatewaySettings same = defaults.withAllowedOrigins(List.of(GatewaySettings.SAME_ORIGIN, "http://other:6080"));
+        assertThat(same.isOriginAllowed("http://localhost:8080", "http://localhost:8080")).isTrue();
+        assertThat(same.isOriginAllowed("http://evil.example", "http://localhost:8080")).isFalse();
+        assertThat(same.isOriginAllowed("http://other:6080", "http://localhost:8080")).isTrue();
+        assertThat(same.isOriginAllowed(null, "http://localhost:8080")).isFalse();
+        assertThat(same.isOriginAllowed("http://localhost:8080", null)).isFalse();
+        assertThat(defaults.withAllowedOrigins(List.of("*")).isOriginAllowed(null, null)).isTrue();
+        GatewaySettings nativeClients = defaults.withAllowedOrigins(List.of(GatewaySettings.SAME_ORIGIN, GatewaySettings.NO_ORIGIN));
+        assertThat(nativeClients.isOriginAllowed(null, "http://localhost:8080")).isTrue();
+        assertThat(nativeClients.isOriginAllowed("http://evil.example", "http://localhost:8080")).isFalse();
     }
 
     @Test

@@ -17,7 +17,6 @@ import org.springframework.context.ConfigurableApplicationContext;
 import org.springframework.security.authentication.UsernamePasswordAuthenticationToken;
 import org.springframework.security.core.authority.SimpleGrantedAuthority;
 import org.springframework.security.core.context.SecurityContextHolder;
-import org.springframework.security.crypto.bcrypt.BCryptPasswordEncoder;
 
 import javax.imageio.ImageIO;
 import java.io.ByteArrayInputStream;
@@ -60,7 +59,7 @@ public final class TimeToDesktopBenchmark {
         int reps = Integer.parseInt(opts.getOrDefault("reps", "6"));
         int logoffs = Math.min(reps, Integer.parseInt(opts.getOrDefault("logoffs", "4")));
         String write = opts.get("write");
-        // Users: alice, bob, carol (as in application.yml) and more, password = name; admin/admin.
+        // Users: the demo accounts alice, bob, carol (password = name) and more, made through the users administration.
         List<String> users = new ArrayList<>(List.of("alice", "bob", "carol"));
         for (int i = users.size() + 1; users.size() < reps; i++) {
             users.add(String.format("bench%02d", i));
@@ -99,10 +98,12 @@ public final class TimeToDesktopBenchmark {
                 "--spring.main.banner-mode=off",
                 "--logging.level.io.atrium=WARN"));
         a.addAll(userArgs);
+        a.add("--atrium.broker.demo.enabled=true");
         long t0 = System.nanoTime();
         System.out.printf("[%s] starting Atrium with %d console desktops (instant clones %s)%n", variant, reps,
                 instantClones ? "on" : "off");
         ConfigurableApplicationContext ctx = new SpringApplicationBuilder(AtriumApplication.class).run(a.toArray(String[]::new));
+        createUsers(ctx, users);
         Thread stop = new Thread(ctx::close, "bench-stop-" + variant);
         Runtime.getRuntime().addShutdownHook(stop);
         try {
@@ -129,7 +130,7 @@ public final class TimeToDesktopBenchmark {
                 try (BrowserContext bc = browser.browser.newContext(new com.microsoft.playwright.Browser.NewContextOptions()
                         .setViewportSize(1280, 800))) {
                     Page page = bc.newPage();
-                    MyDesktopsPage my = LoginPage.logIn(page, base, user, user);
+                    MyDesktopsPage my = LoginPage.logIn(page, base, user, password(user));
                     double[] o = timeOpen(page, my, variant + "-" + user);
                     open.add(o[0]);
                     openJava.add(o[1]);
@@ -281,25 +282,31 @@ public final class TimeToDesktopBenchmark {
      * password = name, role USER, group demo, and admin/admin. Bcrypt hashes are made now (cost 4: logins are
      * not timed, and they should not eat CPU).
      */
+    /** No extra settings: the users are accounts in the database now ({@link #createUsers}). */
     static List<String> userArgs(List<String> users) {
-        BCryptPasswordEncoder bcrypt = new BCryptPasswordEncoder(4);
-        List<String> a = new ArrayList<>();
-        List<String> all = new ArrayList<>(users);
-        all.add("admin");
-        for (int i = 0; i < all.size(); i++) {
-            String u = all.get(i);
-            String p = "--atrium.web.users[" + i + "].";
-            a.add(p + "username=" + u);
-            a.add(p + "password={bcrypt}" + bcrypt.encode(u));
-            a.add(p + "roles[0]=USER");
-            if (u.equals("admin")) {
-                a.add(p + "roles[1]=ADMIN");
-                a.add(p + "groups[0]=admins");
-            } else {
-                a.add(p + "groups[0]=demo");
+        return List.of();
+    }
+
+    static final List<String> DEMO = List.of("alice", "bob", "carol");
+
+    /** The demo accounts' password is their name; the benchmark's own accounts get a longer one. */
+    static String password(String user) {
+        return DEMO.contains(user) ? user : user + "-password";
+    }
+
+    /** The users beyond the demo accounts, as an administrator makes them (group demo, own password set). */
+    static void createUsers(ConfigurableApplicationContext ctx, List<String> users) {
+        var admin = ctx.getBean(io.atrium.broker.identity.UserAdminService.class);
+        var accounts = ctx.getBean(io.atrium.broker.identity.AccountService.class);
+        io.atrium.e2e.As.admin(() -> {
+            for (String u : users) {
+                if (!DEMO.contains(u)) {
+                    var created = admin.create(new io.atrium.broker.identity.UserAdminService.NewUser(u, null, false,
+                            List.of("demo")));
+                    accounts.changePasswordFor(u, created.oneTimePassword(), password(u));
+                }
             }
-        }
-        return a;
+        });
     }
 
     static Map<String, String> parse(String[] args) {

@@ -52,6 +52,37 @@ public class AuditLog {
         record(action, AuditEvent.Outcome.SUCCESS, objectType, objectId, detail);
     }
 
+    /**
+     * Runs an action of the current caller and records it: SUCCESS with {@code detail}, or (and the failure is
+     * rethrown) DENIED for a refusal of authorization, FAILURE otherwise, with the error's status or type.
+     */
+    public <T> T audited(String action, String objectType, String objectId, Map<String, ?> detail,
+                         java.util.function.Supplier<T> body) {
+        T result;
+        try {
+            result = body.get();
+        } catch (RuntimeException e) {
+            Map<String, Object> d = new LinkedHashMap<>();
+            if (detail != null) {
+                d.putAll(detail);
+            }
+            d.put("error", e instanceof io.atrium.broker.BrokerException be ? be.status().name() : e.getClass().getSimpleName());
+            record(action, e instanceof org.springframework.security.access.AccessDeniedException
+                    ? AuditEvent.Outcome.DENIED : AuditEvent.Outcome.FAILURE, objectType, objectId, d);
+            throw e;
+        }
+        record(action, objectType, objectId, detail);
+        return result;
+    }
+
+    /** {@link #audited(String, String, String, Map, java.util.function.Supplier)} for an action without a result. */
+    public void audited(String action, String objectType, String objectId, Map<String, ?> detail, Runnable body) {
+        audited(action, objectType, objectId, detail, () -> {
+            body.run();
+            return null;
+        });
+    }
+
     /** Records an action by {@code actor}, seen from {@code client} (may be null). */
     public void recordAs(String actor, String client, String action, AuditEvent.Outcome outcome, String objectType,
                          String objectId, Map<String, ?> detail) {
@@ -104,13 +135,45 @@ public class AuditLog {
             sql.append(" and outcome = ?");
             params.add(q.outcome().name());
         }
-        sql.append(" order by at desc, id desc");
         int limit = Math.clamp(q.limit(), 1, 10_000);
+        sql.append(" order by at desc, id desc fetch first ").append(limit).append(" rows only");
         return jdbc.sql(sql.toString()).params(params).query((rs, i) -> new AuditEvent(rs.getString("id"),
                         rs.getTimestamp("at").toInstant(), rs.getString("actor"), rs.getString("action"),
                         AuditEvent.Outcome.valueOf(rs.getString("outcome")), rs.getString("object_type"),
                         rs.getString("object_id"), rs.getString("client"), rs.getString("detail")))
-                .list().stream().limit(limit).toList();
+                .list();
+    }
+
+    /**
+     * Writes the entries matching the query as CSV (RFC 4180, header first, newest first): at, actor, action,
+     * outcome, objectType, objectId, client, detail. Cells that a spreadsheet would run as a formula are prefixed
+     * with {@code '}.
+     */
+    @PreAuthorize("hasRole('ADMIN')")
+    public void exportCsv(AuditQuery q, java.io.Writer out) throws java.io.IOException {
+        out.write("at,actor,action,outcome,objectType,objectId,client,detail\r\n");
+        for (AuditEvent e : search(q)) {
+            out.write(String.join(",", csv(e.at().toString()), csv(e.actor()), csv(e.action()), csv(e.outcome().name()),
+                    csv(e.objectType()), csv(e.objectId()), csv(e.client()), csv(e.detail())));
+            out.write("\r\n");
+        }
+        out.flush();
+    }
+
+    static String csv(String v) {
+        if (v == null) {
+            return "";
+        }
+        String s = !v.isEmpty() && "=+-@\t\r".indexOf(v.charAt(0)) >= 0 ? "'" + v : v;
+        if (s.contains(",") || s.contains("\"") || s.contains("\n") || s.contains("\r")) {
+            return "\"" + s.replace("\"", "\"\"") + "\"";
+        }
+        return s;
+    }
+
+    /** Internal (the retention purge): deletes the entries older than {@code before}. */
+    int deleteOlderThan(java.time.Instant before) {
+        return jdbc.sql("delete from audit_event where at < ?").param(Timestamp.from(before)).update();
     }
 
     /** The caller's name, or {@link #SYSTEM}. */

@@ -6,6 +6,7 @@ import io.atrium.broker.pool.PoolRepository;
 import io.atrium.vmm.api.MachineHost;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import io.atrium.broker.audit.AuditLog;
 import org.springframework.security.access.prepost.PreAuthorize;
 import org.springframework.stereotype.Service;
 
@@ -31,14 +32,26 @@ public class DesktopAdminService {
     private final PowerActions power;
     private final DesktopRefresh refresh;
     private final MachineHost machines;
+    private final AuditLog audit;
 
     DesktopAdminService(DesktopRepository desktops, PoolRepository pools, PowerActions power, DesktopRefresh refresh,
-                        MachineHost machines) {
+                        MachineHost machines, AuditLog audit) {
         this.desktops = desktops;
         this.pools = pools;
         this.power = power;
         this.refresh = refresh;
         this.machines = machines;
+        this.audit = audit;
+    }
+
+    private void audited(String action, Desktop d, Runnable body) {
+        java.util.Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        detail.put("desktop", d.name());
+        detail.put("before", d.state().name());
+        if (d.assignedUser() != null) {
+            detail.put("user", d.assignedUser());
+        }
+        audit.audited(action, "desktop", d.id(), detail, body);
     }
 
     /**
@@ -94,7 +107,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop start(String desktopId) {
         Desktop d = live(desktopId);
-        power.start(d);
+        audited("desktop.start", d, () -> power.start(d));
         log.info("admin started desktop {}", d.name());
         return live(desktopId);
     }
@@ -103,7 +116,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop shutdown(String desktopId) {
         Desktop d = live(desktopId);
-        power.shutdown(d, SHUTDOWN_TIMEOUT);
+        audited("desktop.shutdown", d, () -> power.shutdown(d, SHUTDOWN_TIMEOUT));
         log.info("admin shut down desktop {}", d.name());
         return live(desktopId);
     }
@@ -112,7 +125,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop reset(String desktopId) {
         Desktop d = live(desktopId);
-        power.reset(d);
+        audited("desktop.reset", d, () -> power.reset(d));
         log.info("admin reset desktop {}", d.name());
         return d;
     }
@@ -121,7 +134,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Desktop refresh(String desktopId) {
         Desktop d = live(desktopId);
-        refresh.adminRefresh(d);
+        audited("desktop.refresh", d, () -> refresh.adminRefresh(d));
         log.info("admin refreshed desktop {}", d.name());
         return live(desktopId);
     }
@@ -133,7 +146,7 @@ public class DesktopAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public void delete(String desktopId, boolean force) {
         Desktop d = live(desktopId);
-        power.delete(d, force);
+        audited("desktop.delete", d, () -> power.delete(d, force));
         log.info("admin deleted desktop {}{}", d.name(), force ? " (forced)" : "");
     }
 

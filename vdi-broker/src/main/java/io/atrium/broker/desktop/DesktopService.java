@@ -36,6 +36,12 @@ public class DesktopService {
     private final DesktopRecovery recovery;
     private final MachineHost machines;
     private ApplicationEventPublisher events = event -> { };
+    private io.atrium.broker.audit.AuditLog audit;
+
+    @Autowired
+    void setAudit(io.atrium.broker.audit.AuditLog audit) {
+        this.audit = audit;
+    }
 
     DesktopService(DesktopRepository desktops, PoolService pools, DesktopRefresh refresh, DesktopRecovery recovery,
                    MachineHost machines) {
@@ -106,6 +112,9 @@ public class DesktopService {
     }
 
     private Desktop opened(Desktop d, CurrentUser user) {
+        if (audit != null) {
+            audit.record("desktop.open", "desktop", d.id(), java.util.Map.of("desktop", d.name(), "pool", d.poolId()));
+        }
         if (d.state().isAssigned()) {
             events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.OPENED, d.id(), user.name()));
         }
@@ -137,6 +146,9 @@ public class DesktopService {
     public void logOff(String desktopId) {
         Desktop d = myDesktop(desktopId);
         refresh.logOff(d);
+        if (audit != null) {
+            audit.record("desktop.logoff", "desktop", d.id(), java.util.Map.of("desktop", d.name()));
+        }
         events.publishEvent(new DesktopUserEvent(DesktopUserEvent.Kind.LOGGED_OFF, d.id(), d.assignedUser()));
     }
 
@@ -167,6 +179,16 @@ public class DesktopService {
     public Optional<ConsoleEndpoint> consoleEndpoint(String desktopId) {
         return desktops.findById(desktopId).filter(d -> d.state() != DesktopState.DELETED)
                 .flatMap(d -> machines.find(d.name())).map(MachineInfo::console);
+    }
+
+    /** Internal (revocation; callers check authorization): the live desktops assigned to a user. */
+    public List<Desktop> assignedTo(String username) {
+        return desktops.findAssignedTo(username).stream().filter(d -> d.state().isAssigned()).toList();
+    }
+
+    /** Internal (revocation; callers check authorization): the pool's desktops that belong to a user now. */
+    public List<Desktop> assignedIn(String poolId) {
+        return desktops.findByPool(poolId).stream().filter(d -> d.state().isAssigned() && d.assignedUser() != null).toList();
     }
 
     /** Internal: looks a desktop up without an authorization check (gateway, admin code). */

@@ -66,8 +66,12 @@ public class GpuService implements SmartLifecycle {
     private final Map<String, UnrestoredSlice> unrestored = new LinkedHashMap<>();
     private volatile boolean running;
 
+    private final io.atrium.broker.audit.AuditLog audit;
+
     GpuService(GpuPool gpus, GpuRepository repo, PoolRepository pools, ApplicationEventPublisher events,
-               PlatformTransactionManager transactions, Clock clock, GpuProperties props) {
+               PlatformTransactionManager transactions, Clock clock, GpuProperties props,
+               io.atrium.broker.audit.AuditLog audit) {
+        this.audit = audit;
         this.gpus = gpus;
         this.repo = repo;
         this.pools = pools;
@@ -105,6 +109,11 @@ public class GpuService implements SmartLifecycle {
      */
     @PreAuthorize("hasRole('ADMIN')")
     public GpuMode switchMode(int gpuIndex, GpuMode mode) {
+        return audit.audited("gpu.mode", "gpu", Integer.toString(gpuIndex),
+                java.util.Map.of("after", String.valueOf(mode)), () -> doSwitchMode(gpuIndex, mode));
+    }
+
+    private GpuMode doSwitchMode(int gpuIndex, GpuMode mode) {
         if (mode == null) {
             throw new BrokerException(BrokerStatus.INVALID_INPUT, "mode is required: one of MIG, TIME_SLICED, NONE");
         }
@@ -151,6 +160,13 @@ public class GpuService implements SmartLifecycle {
      */
     @PreAuthorize("hasRole('ADMIN')")
     public PoolGpuPlan setPoolProfile(String poolId, String profile) {
+        java.util.Map<String, Object> detail = new java.util.LinkedHashMap<>();
+        detail.put("before", repo.profileOf(poolId).orElse("none"));
+        detail.put("after", profile == null || profile.isBlank() ? "none" : profile.strip());
+        return audit.audited("pool.gpu-profile", "pool", poolId, detail, () -> doSetPoolProfile(poolId, profile));
+    }
+
+    private PoolGpuPlan doSetPoolProfile(String poolId, String profile) {
         Pool pool = pool(poolId);
         String wanted = profile == null || profile.isBlank() ? null : profile.strip();
         if (wanted != null && !gpus.knowsProfile(wanted)) {

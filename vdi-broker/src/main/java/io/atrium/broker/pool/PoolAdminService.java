@@ -2,6 +2,7 @@ package io.atrium.broker.pool;
 
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.InvalidInputException;
+import io.atrium.broker.audit.AuditLog;
 import io.atrium.broker.desktop.DesktopAdminService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,12 +39,33 @@ public class PoolAdminService {
     private final DesktopAdminService desktops;
     private final ApplicationEventPublisher events;
     private final Clock clock;
+    private final AuditLog audit;
 
-    PoolAdminService(PoolRepository pools, DesktopAdminService desktops, ApplicationEventPublisher events, Clock clock) {
+    PoolAdminService(PoolRepository pools, DesktopAdminService desktops, ApplicationEventPublisher events, Clock clock,
+                     AuditLog audit) {
         this.pools = pools;
         this.desktops = desktops;
         this.events = events;
         this.clock = clock;
+        this.audit = audit;
+    }
+
+    /** The audited view of a pool's settings (what an auditor compares before and after). */
+    static Map<String, Object> settings(Pool p) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("name", p.name());
+        m.put("kind", p.kind().name());
+        m.put("image", p.image());
+        m.put("vcpus", p.vcpus());
+        m.put("memoryMb", p.memoryMb());
+        m.put("minSize", p.minSize());
+        m.put("maxSize", p.maxSize());
+        m.put("spares", p.spares());
+        m.put("entitled", p.entitled());
+        m.put("idleTimeout", p.idleTimeout().toString());
+        m.put("disconnectGrace", p.disconnectGrace().toString());
+        m.put("maxSessionLength", p.maxSessionLength().toString());
+        return m;
     }
 
     /** Every pool, by name. */
@@ -65,11 +87,18 @@ public class PoolAdminService {
      */
     @PreAuthorize("hasRole('ADMIN')")
     public Pool create(PoolSpec spec) {
-        validate(spec, null);
+        try {
+            validate(spec, null);
+        } catch (InvalidInputException e) {
+            audit.record("pool.create", io.atrium.broker.audit.AuditEvent.Outcome.FAILURE, "pool",
+                    spec == null ? null : spec.name(), Map.of("fields", e.fieldErrors().keySet()));
+            throw e;
+        }
         Pool pool = toPool(UUID.randomUUID().toString(), spec, clock.instant());
         pools.save(pool);
         log.info("pool {} created: {} {} {}..{} (+{} spares) for {}", pool.name(), pool.kind(), pool.image(),
                 pool.minSize(), pool.maxSize(), pool.spares(), pool.entitled());
+        audit.record("pool.create", "pool", pool.id(), Map.of("after", settings(pool)));
         events.publishEvent(new PoolChanged(pool.id()));
         return get(pool.id());
     }
@@ -83,10 +112,26 @@ public class PoolAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public Pool update(String poolId, PoolSpec spec) {
         Pool existing = get(poolId);
-        validate(spec, existing);
+        try {
+            validate(spec, existing);
+        } catch (InvalidInputException e) {
+            audit.record("pool.update", io.atrium.broker.audit.AuditEvent.Outcome.FAILURE, "pool", poolId,
+                    Map.of("fields", e.fieldErrors().keySet()));
+            throw e;
+        }
         Pool pool = toPool(existing.id(), spec, existing.createdAt());
         pools.save(pool);
         log.info("pool {} updated", pool.name());
+        Map<String, Object> change = new LinkedHashMap<>();
+        change.put("before", settings(existing));
+        change.put("after", settings(pool));
+        audit.record("pool.update", "pool", pool.id(), change);
+        List<String> removed = existing.entitled().stream().filter(e -> !pool.entitled().contains(e)).toList();
+        List<String> added = pool.entitled().stream().filter(e -> !existing.entitled().contains(e)).toList();
+        if (!removed.isEmpty() || !added.isEmpty()) {
+            audit.record("entitlement.change", "pool", pool.id(), Map.of("pool", pool.name(), "added", added,
+                    "removed", removed));
+        }
         events.publishEvent(new PoolChanged(pool.id()));
         return get(pool.id());
     }
@@ -101,7 +146,8 @@ public class PoolAdminService {
     @PreAuthorize("hasRole('ADMIN')")
     public void delete(String poolId, boolean force) {
         Pool pool = get(poolId);
-        desktops.deletePool(pool.id(), force);
+        audit.audited("pool.delete", "pool", pool.id(), Map.of("before", settings(pool), "force", force),
+                () -> desktops.deletePool(pool.id(), force));
         log.info("pool {} deleted{}", pool.name(), force ? " (forced)" : "");
     }
 

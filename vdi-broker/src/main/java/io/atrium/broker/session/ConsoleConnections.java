@@ -20,7 +20,9 @@ public interface ConsoleConnections {
         /** The session ended (user log off, maximum session length, disconnect grace). */
         SESSION_ENDED,
         /** The user's access to the desktop was withdrawn (e.g. their entitlement to its pool was removed). */
-        REVOKED
+        REVOKED,
+        /** The user logged out of Atrium; the desktop stays theirs. */
+        LOGGED_OUT
     }
 
     /** Whether a viewer of the desktop is connected. */

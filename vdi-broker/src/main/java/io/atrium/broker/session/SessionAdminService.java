@@ -3,6 +3,7 @@ package io.atrium.broker.session;
 import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
+import io.atrium.broker.audit.AuditLog;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.desktop.DesktopState;
@@ -29,11 +30,13 @@ public class SessionAdminService {
     private final SessionService sessions;
     private final DesktopService desktops;
     private final PoolRepository pools;
+    private final AuditLog audit;
 
-    SessionAdminService(SessionService sessions, DesktopService desktops, PoolRepository pools) {
+    SessionAdminService(SessionService sessions, DesktopService desktops, PoolRepository pools, AuditLog audit) {
         this.sessions = sessions;
         this.desktops = desktops;
         this.pools = pools;
+        this.audit = audit;
     }
 
     /** Active sessions first (oldest first), then the latest ended ones; at most {@code limit} (1–1000). */
@@ -62,7 +65,9 @@ public class SessionAdminService {
     public Session disconnect(String sessionId) {
         Session s = active(sessionId);
         log.info("administrator {} disconnects session {} of {}", CurrentUser.get().name(), s.id(), s.username());
-        sessions.disconnect(s, ConsoleConnections.CloseReason.ADMIN);
+        boolean closed = sessions.disconnect(s, ConsoleConnections.CloseReason.ADMIN);
+        audit.record("session.disconnect", "session", s.id(), java.util.Map.of("user", s.username(),
+                "desktop", String.valueOf(s.desktopName()), "viewerClosed", closed));
         return sessions.find(sessionId).orElseThrow();
     }
 
@@ -73,6 +78,8 @@ public class SessionAdminService {
         if (!sessions.logOff(s, SessionEndReason.ADMIN_LOGOFF)) {
             throw new BrokerException(BrokerStatus.ILLEGAL_STATE, "Session " + sessionId + " has already ended");
         }
+        audit.record("session.logoff", "session", s.id(), java.util.Map.of("user", s.username(),
+                "desktop", String.valueOf(s.desktopName())));
         return sessions.find(sessionId).orElseThrow();
     }
 
@@ -91,6 +98,7 @@ public class SessionAdminService {
         }
         log.info("administrator {} disconnects the viewer of desktop {} (no session)", CurrentUser.get().name(), d.name());
         sessions.closeSessionless(d, ConsoleConnections.CloseReason.ADMIN);
+        audit.record("session.disconnect", "desktop", d.id(), java.util.Map.of("desktop", d.name()));
         return Optional.empty();
     }
 
@@ -114,6 +122,8 @@ public class SessionAdminService {
         }
         log.info("administrator {} logged {} off desktop {} (no session)", CurrentUser.get().name(), d.assignedUser(),
                 d.name());
+        audit.record("session.logoff", "desktop", d.id(), java.util.Map.of("desktop", d.name(),
+                "user", String.valueOf(d.assignedUser())));
         return Optional.empty();
     }
 

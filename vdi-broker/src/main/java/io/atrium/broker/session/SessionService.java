@@ -178,6 +178,27 @@ public class SessionService {
     }
 
     /**
+     * The user logged out of Atrium: the viewers of their active sessions are closed
+     * ({@link ConsoleConnections.CloseReason#LOGGED_OUT}); the sessions stay active and the desktops theirs (the
+     * disconnect grace starts), as after closing the tab.
+     *
+     * @return how many viewers were closed
+     */
+    public int closeViewersOf(String username) {
+        int closed = 0;
+        for (Session s : sessions.find(null, true, Integer.MAX_VALUE)) {
+            if (s.username().equals(username) && closeViewer(s.desktopId(), ConsoleConnections.CloseReason.LOGGED_OUT)) {
+                sessions.markDisconnected(s.id(), clock.instant());
+                closed++;
+            }
+        }
+        if (closed > 0) {
+            log.info("{} logged out: {} viewer(s) closed", username, closed);
+        }
+        return closed;
+    }
+
+    /**
      * Closes the viewer of a desktop that has no active session (nothing to end): an administrator's disconnect or
      * log off of a desktop assigned before sessions were recorded.
      */

@@ -5,7 +5,11 @@ import io.atrium.broker.BrokerProperties;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
 import io.atrium.broker.desktop.Desktop;
+import io.atrium.broker.audit.AuditEvent;
+import io.atrium.broker.audit.AuditLog;
 import io.atrium.broker.desktop.DesktopService;
+import io.atrium.broker.pool.Pool;
+import io.atrium.broker.pool.PoolService;
 import io.atrium.broker.transfer.TransferPolicyService;
 import io.atrium.vmm.api.ConsoleEndpoint;
 import org.springframework.jdbc.core.simple.JdbcClient;
@@ -39,15 +43,19 @@ public class TicketService {
 
     private final JdbcClient jdbc;
     private final DesktopService desktops;
+    private final PoolService pools;
     private final TransferPolicyService transfers;
+    private final AuditLog audit;
     private final BrokerProperties props;
     private final Clock clock;
 
-    TicketService(JdbcClient jdbc, DesktopService desktops, TransferPolicyService transfers, BrokerProperties props,
-                  Clock clock) {
+    TicketService(JdbcClient jdbc, DesktopService desktops, PoolService pools, TransferPolicyService transfers,
+                  AuditLog audit, BrokerProperties props, Clock clock) {
         this.jdbc = jdbc;
         this.desktops = desktops;
+        this.pools = pools;
         this.transfers = transfers;
+        this.audit = audit;
         this.props = props;
         this.clock = clock;
     }
@@ -65,6 +73,11 @@ public class TicketService {
             throw new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE,
                     "Desktop " + d.name() + " is " + d.state().name().toLowerCase().replace('_', ' ') + "; open it again from My desktops.");
         }
+        Pool pool = pools.find(d.poolId()).orElseThrow(() -> BrokerException.notFound("Desktop " + desktopId));
+        if (!pools.isEntitledNow(user.name(), Optional.of(user.groups()), pool)) {
+            audit.record("ticket.issue", AuditEvent.Outcome.DENIED, "desktop", d.id(), Map.of("reason", "not entitled"));
+            throw new BrokerException(BrokerStatus.FORBIDDEN, "Your access to desktop " + d.name() + " was revoked.");
+        }
         if (desktops.consoleEndpoint(d.id()).isEmpty()) {
             throw new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "Desktop " + d.name() + " is not running.");
         }
@@ -77,6 +90,7 @@ public class TicketService {
         jdbc.sql("insert into console_ticket (hash, username, desktop_id, issued_at, expires_at) values (?, ?, ?, ?, ?)")
                 .params(hash(value), user.name(), d.id(), Timestamp.from(now), Timestamp.from(expires))
                 .update();
+        audit.record("ticket.issue", "desktop", d.id(), Map.of("desktop", d.name(), "expiresAt", expires.toString()));
         return new ConsoleTicket(value, d.id(), expires);
     }
 
@@ -89,6 +103,19 @@ public class TicketService {
      * @throws BrokerException TICKET_INVALID, TICKET_USED, TICKET_EXPIRED, FORBIDDEN or DESKTOP_UNAVAILABLE
      */
     public RedeemedTicket redeem(String value, Optional<String> requestedDesktop, Optional<String> requestUser) {
+        try {
+            RedeemedTicket t = redeemOnce(value, requestedDesktop, requestUser);
+            audit.recordAs(t.username(), null, "ticket.redeem", AuditEvent.Outcome.SUCCESS, "desktop", t.desktopId(), null);
+            return t;
+        } catch (BrokerException e) {
+            audit.recordAs(requestUser.orElse("anonymous"), null, "ticket.redeem",
+                    e.status() == BrokerStatus.FORBIDDEN ? AuditEvent.Outcome.DENIED : AuditEvent.Outcome.FAILURE,
+                    "desktop", requestedDesktop.orElse(null), Map.of("reason", e.status().name()));
+            throw e;
+        }
+    }
+
+    private RedeemedTicket redeemOnce(String value, Optional<String> requestedDesktop, Optional<String> requestUser) {
         if (value == null || value.isBlank() || value.length() > 100) {
             throw new BrokerException(BrokerStatus.TICKET_INVALID, "The console ticket is not valid.");
         }
@@ -119,6 +146,10 @@ public class TicketService {
                 .orElseThrow(() -> new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "The desktop no longer exists."));
         if (!username.equals(d.assignedUser()) || !d.state().isAssigned()) {
             throw new BrokerException(BrokerStatus.FORBIDDEN, "The desktop is no longer assigned to " + username + ".");
+        }
+        // Entitlement again, at redeem time: a user removed from the pool (or disabled) since the issue gets nothing.
+        if (pools.find(d.poolId()).filter(p -> pools.stillEntitled(username, p)).isEmpty()) {
+            throw new BrokerException(BrokerStatus.FORBIDDEN, "Access to this desktop was revoked.");
         }
         ConsoleEndpoint console = desktops.consoleEndpoint(desktopId)
                 .orElseThrow(() -> new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "The desktop is not running."));

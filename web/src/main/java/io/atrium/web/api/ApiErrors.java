@@ -22,10 +22,14 @@ import java.util.Map;
 class ApiErrors {
 
     @ExceptionHandler(BrokerException.class)
-    ProblemDetail broker(BrokerException e) {
+    org.springframework.http.ResponseEntity<ProblemDetail> broker(BrokerException e) {
         ProblemDetail p = ProblemDetail.forStatusAndDetail(HttpStatus.valueOf(e.status().httpStatus()), e.getMessage());
         p.setProperty("code", e.status().name());
-        return p;
+        var response = org.springframework.http.ResponseEntity.status(e.status().httpStatus());
+        if (e instanceof io.atrium.broker.identity.LoginRefusedException r && r.retryAfter().isPresent()) {
+            response.header("Retry-After", Long.toString(Math.max(1, (r.retryAfter().get().toMillis() + 999) / 1000)));
+        }
+        return response.body(p);
     }
 
     /** Input the broker refused: 400 naming each bad field ({@code fields}: field → message). */

@@ -5,6 +5,10 @@ import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.session.SessionAdminService;
+import io.atrium.broker.ticket.ConsoleTicket;
+import io.atrium.broker.ticket.TicketService;
+import io.atrium.web.WebProperties;
+import java.time.Instant;
 import io.atrium.web.api.ApiModels.DesktopResponse;
 import io.atrium.web.api.ApiModels.MyDesktopResponse;
 import org.springframework.http.CacheControl;
@@ -34,11 +38,31 @@ class DesktopController {
     private final DesktopAdminService admin;
     private final DesktopService desktops;
     private final SessionAdminService sessions;
+    private final TicketService tickets;
+    private final WebProperties web;
 
-    DesktopController(DesktopAdminService admin, DesktopService desktops, SessionAdminService sessions) {
+    DesktopController(DesktopAdminService admin, DesktopService desktops, SessionAdminService sessions,
+                      TicketService tickets, WebProperties web) {
         this.admin = admin;
         this.desktops = desktops;
         this.sessions = sessions;
+        this.tickets = tickets;
+        this.web = web;
+    }
+
+    /**
+     * A way into the caller's own desktop for any WebSocket VNC client (a standard noVNC page, another program).
+     *
+     * @param url       the full gateway URL with a fresh single-use ticket: open it within {@code expiresAt}
+     * @param path      the same, relative to Atrium's origin
+     * @param ticket    the ticket alone, for clients that build the URL themselves
+     * @param expiresAt when the ticket stops working (at most {@code atrium.broker.ticket-ttl} from now)
+     */
+    record ConsoleResponse(String desktopId, String url, String path, String ticket, Instant expiresAt) {
+        @Override
+        public String toString() {
+            return "ConsoleResponse[" + desktopId + ", expiresAt=" + expiresAt + "]";
+        }
     }
 
     @GetMapping("/desktops/{desktopId}")
@@ -92,6 +116,27 @@ class DesktopController {
     @GetMapping("/me/desktops")
     List<MyDesktopResponse> myDesktops() {
         return desktops.myDesktops().stream().map(MyDesktopResponse::of).toList();
+    }
+
+    /**
+     * A fresh console ticket for the caller's own desktop and the gateway URL to use it with (404 unknown, 403 not
+     * theirs or no longer entitled, 503 not running). The gateway checks the WebSocket's {@code Origin} (the public
+     * URL's by default) and, when the upgrade request is authenticated (a session or a bearer token), that it is
+     * the ticket's user.
+     */
+    @PostMapping("/me/desktops/{desktopId}/console")
+    ConsoleResponse console(@PathVariable String desktopId, jakarta.servlet.http.HttpServletRequest request) {
+        ConsoleTicket t = tickets.issue(desktopId);
+        String path = "/gateway/vnc?desktop=" + enc(t.desktopId()) + "&ticket=" + enc(t.value());
+        String base = web.publicUrl().isEmpty()
+                ? request.getScheme() + "://" + request.getServerName() + ":" + request.getServerPort()
+                : web.publicUrl();
+        String ws = base.replaceFirst("^http", "ws");
+        return new ConsoleResponse(t.desktopId(), ws + path, path, t.value(), t.expiresAt());
+    }
+
+    private static String enc(String s) {
+        return java.net.URLEncoder.encode(s, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Opens (assigns) a desktop of the pool for the caller, or returns the one they have; 503 if none is free. */

@@ -1,6 +1,12 @@
 package io.atrium.web.console;
 
 import io.atrium.broker.BrokerException;
+import io.atrium.broker.audit.AuditEvent;
+import io.atrium.broker.audit.AuditLog;
+import io.atrium.web.WebProperties;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.session.ConsoleConnections;
 import io.atrium.broker.ticket.RedeemedTicket;
@@ -37,7 +43,7 @@ import org.springframework.context.annotation.Configuration;
 public class ConsoleGatewayConfig {
 
     @Bean(destroyMethod = "")
-    GatewayConnections gatewayConnections(DesktopService desktops, ClipboardAuditor clipboard) {
+    GatewayConnections gatewayConnections(DesktopService desktops, ClipboardAuditor clipboard, AuditLog audit) {
         GatewayConnections connections = new GatewayConnections();
         connections.addListener(new GatewayListener() {
             @Override
@@ -48,6 +54,8 @@ public class ConsoleGatewayConfig {
             @Override
             public void onConnected(ConsoleTarget target, String connectionId) {
                 desktops.viewerConnected(target.desktopId());
+                audit.recordAs(target.username(), null, "viewer.connect", AuditEvent.Outcome.SUCCESS, "desktop",
+                        target.desktopId(), Map.of("connection", connectionId));
             }
 
             @Override
@@ -55,9 +63,28 @@ public class ConsoleGatewayConfig {
                 if (why != GatewayStatus.TAKEN_OVER) {
                     desktops.viewerDisconnected(target.desktopId());
                 }
+                audit.recordAs(target.username(), null, "viewer.disconnect", AuditEvent.Outcome.SUCCESS, "desktop",
+                        target.desktopId(), Map.of("connection", connectionId, "closeCode", why.closeCode(),
+                                "reason", why.name()));
             }
         });
         return connections;
+    }
+
+    /**
+     * The origins the gateway accepts: those configured ({@code atrium.gateway.allowed-origins}, e.g. another page
+     * that embeds a viewer) plus the public URL's ({@code atrium.web.public-url}) or, without one, the request's own
+     * origin, and requests without an Origin header (non-browser clients; a browser always sends one). So a page of
+     * another site cannot open a console with a ticket it got hold of; {@code *} turns the check off.
+     */
+    static GatewaySettings withDefaultOrigins(GatewaySettings settings, WebProperties web) {
+        if (settings.allowedOrigins().contains(GatewaySettings.ANY_ORIGIN)) {
+            return settings;
+        }
+        List<String> origins = new ArrayList<>(settings.allowedOrigins());
+        origins.add(web.publicOrigin().orElse(GatewaySettings.SAME_ORIGIN));
+        origins.add(GatewaySettings.NO_ORIGIN);
+        return settings.withAllowedOrigins(origins);
     }
 
     /** The broker's session service sees and closes viewers through this; it maps reasons to close codes. */
@@ -87,8 +114,10 @@ public class ConsoleGatewayConfig {
 
     @Bean
     ServletRegistrationBean<GatewayServlet> gatewayServlet(TicketRedeemer redeemer, GatewayConnections connections,
-                                                           GatewaySettings settings, ConsoleConnector connector) {
-        var registration = new ServletRegistrationBean<>(new GatewayServlet(redeemer, connections, settings, connector),
+                                                           GatewaySettings settings, ConsoleConnector connector,
+                                                           WebProperties web) {
+        var registration = new ServletRegistrationBean<>(new GatewayServlet(redeemer, connections,
+                withDefaultOrigins(settings, web), connector),
                 "/gateway/*");
         registration.setName("atriumGateway");
         registration.setLoadOnStartup(1);
@@ -117,7 +146,7 @@ public class ConsoleGatewayConfig {
             case TICKET_INVALID -> GatewayStatus.TICKET_INVALID;
             case TICKET_USED -> GatewayStatus.TICKET_USED;
             case TICKET_EXPIRED -> GatewayStatus.TICKET_EXPIRED;
-            case FORBIDDEN -> GatewayStatus.FORBIDDEN;
+            case FORBIDDEN, UNAUTHENTICATED -> GatewayStatus.FORBIDDEN;
             case NOT_FOUND, DESKTOP_UNAVAILABLE -> GatewayStatus.DESKTOP_GONE;
             default -> GatewayStatus.SERVER_ERROR;
         };

@@ -27,6 +27,7 @@ public final class GatewayConsoleConnections implements ConsoleConnections {
             case ADMIN -> GatewayStatus.ADMIN_DISCONNECT;
             case SESSION_ENDED -> GatewayStatus.SESSION_ENDED;
             case REVOKED -> GatewayStatus.ACCESS_REVOKED;
+            case LOGGED_OUT -> GatewayStatus.LOGGED_OUT;
         };
     }
 

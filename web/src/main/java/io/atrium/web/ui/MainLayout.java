@@ -22,7 +22,9 @@ public class MainLayout extends AppLayout {
         user.setId("current-user");
         Button logout = new Button("Log out", e -> auth.logout());
         logout.setId("logout");
-        HorizontalLayout links = new HorizontalLayout(mine);
+        RouterLink account = new RouterLink("My account", AccountView.class);
+        account.setId("account-link");
+        HorizontalLayout links = new HorizontalLayout(mine, account);
         if (auth.hasRole("ADMIN")) {
             RouterLink admin = new RouterLink("Admin", io.atrium.web.ui.admin.AdminView.class);
             admin.setId("admin-link");

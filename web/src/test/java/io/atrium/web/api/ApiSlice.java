@@ -1,5 +1,6 @@
 package io.atrium.web.api;
 
+import io.atrium.web.security.IdentitySlice;
 import io.atrium.web.security.SecurityConfig;
 import org.springframework.boot.autoconfigure.ImportAutoConfiguration;
 import org.springframework.boot.autoconfigure.aop.AopAutoConfiguration;
@@ -14,8 +15,8 @@ import java.lang.annotation.RetentionPolicy;
 import java.lang.annotation.Target;
 
 /**
- * What the REST controller slices share: the real API filter chain (HTTP Basic against the configured users,
- * stateless) and method security, so a plain user's 403 and an anonymous caller's 401 come from the real
+ * What the REST controller slices share: the real API filter chain (tokens and HTTP Basic against the broker's
+ * accounts, with the demo accounts, on an in-memory database; stateless) and method security, so a plain user's 403 and an anonymous caller's 401 come from the real
  * configuration.
  *
  * <p>The services are Mockito mocks declared as ordinary {@code @Bean}s rather than {@code @MockitoBean}s: Spring
@@ -30,8 +31,12 @@ final class ApiSlice {
     /** Imports the accounts and the API chain of {@link SecurityConfig}, without Vaadin's UI chain. */
     @Target(ElementType.TYPE)
     @Retention(RetentionPolicy.RUNTIME)
-    @Import({SecurityConfig.Accounts.class, SecurityConfig.ApiChain.class})
+    @Import({SecurityConfig.Accounts.class, SecurityConfig.ApiChain.class, IdentitySlice.class})
     @ImportAutoConfiguration(AopAutoConfiguration.class) // class-based proxies, as in the application
+    @org.springframework.test.context.TestPropertySource(properties = {
+            "spring.datasource.url=jdbc:h2:mem:slice-${random.uuid};DB_CLOSE_DELAY=-1",
+            "atrium.broker.identity.demo-users=true",
+            "atrium.broker.data-dir=target/slice-data"})
     @interface ApiSecurity {
     }
 
@@ -40,7 +45,7 @@ final class ApiSlice {
         return AopTestUtils.getUltimateTargetObject(service);
     }
 
-    /** HTTP Basic as one of the demo users of {@code application.yml} (password = user name). */
+    /** HTTP Basic as one of the demo accounts (password = user name). */
     static RequestPostProcessor as(String user) {
         return SecurityMockMvcRequestPostProcessors.httpBasic(user, user);
     }

@@ -65,6 +65,33 @@ class DesktopControllerTest {
         SessionAdminService sessionAdminService() {
             return mock(SessionAdminService.class);
         }
+
+        @Bean
+        io.atrium.broker.ticket.TicketService ticketService() {
+            return mock(io.atrium.broker.ticket.TicketService.class);
+        }
+    }
+
+    @Autowired io.atrium.broker.ticket.TicketService ticketService;
+
+    @Test
+    void theConsoleApiHandsOutAFreshTicketWithTheGatewayUrlAndItsExpiry() throws Exception {
+        var tickets = mockOf(ticketService);
+        reset(tickets);
+        when(tickets.issue("d-1")).thenReturn(new io.atrium.broker.ticket.ConsoleTicket("secret-value", "d-1",
+                T0.plusSeconds(30)));
+        when(tickets.issue("d-other")).thenThrow(new BrokerException(BrokerStatus.FORBIDDEN, "Desktop x is not assigned to you"));
+        mvc.perform(post("/api/me/desktops/d-1/console").with(as("alice")))
+                .andExpect(status().isOk())
+                .andExpect(jsonPath("$.desktopId").value("d-1"))
+                .andExpect(jsonPath("$.ticket").value("secret-value"))
+                .andExpect(jsonPath("$.path").value("/gateway/vnc?desktop=d-1&ticket=secret-value"))
+                .andExpect(jsonPath("$.url").value("ws://localhost:80/gateway/vnc?desktop=d-1&ticket=secret-value"))
+                .andExpect(jsonPath("$.expiresAt").value("2026-12-01T10:00:30Z"));
+        mvc.perform(post("/api/me/desktops/d-other/console").with(as("bob")))
+                .andExpect(status().isForbidden())
+                .andExpect(jsonPath("$.code").value("FORBIDDEN"));
+        mvc.perform(post("/api/me/desktops/d-1/console")).andExpect(status().isUnauthorized());
     }
 
     static final Instant T0 = Instant.parse("2026-12-01T10:00:00Z");

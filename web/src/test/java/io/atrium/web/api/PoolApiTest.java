@@ -30,6 +30,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @SpringBootTest(classes = AtriumApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
         properties = {
                 "atrium.broker.demo.enabled=false",
+                "atrium.broker.identity.demo-users=true",
                 "atrium.data-dir=target/test-data",
                 "atrium.vmm.data-dir=target/test-data/vmm",
                 "spring.datasource.url=jdbc:h2:mem:web-api-test;DB_CLOSE_DELAY=-1",
@@ -100,6 +101,49 @@ class PoolApiTest {
     }
 
     @Test
+    void aPersonalAccessTokenCallsTheApiInTheRunningApplicationWithItsScope() throws Exception {
+        var created = call("admin", "POST", "/api/me/tokens", "{\"name\":\"ops\",\"scope\":\"ADMIN\",\"lifetime\":\"PT1H\"}");
+        assertThat(created.statusCode()).as(created.body()).isEqualTo(201);
+        String token = (String) json(created.body()).get("token");
+        var userScoped = call("admin", "POST", "/api/me/tokens", "{\"name\":\"me\",\"scope\":\"USER\"}");
+        String userToken = (String) json(userScoped.body()).get("token");
+        assertThat(bearer(token, "GET", "/api/pools").statusCode()).isEqualTo(200);
+        assertThat(bearer(userToken, "GET", "/api/me/desktops").statusCode()).isEqualTo(200);
+        assertThat(bearer(userToken, "GET", "/api/pools").statusCode()).as("USER scope: no admin rights").isEqualTo(403);
+        var bad = bearer("atr_made-up", "GET", "/api/pools");
+        assertThat(bad.statusCode()).isEqualTo(401);
+        assertThat(json(bad.body())).containsEntry("code", "UNAUTHENTICATED");
+        String id = (String) ((Map<?, ?>) json(created.body()).get("info")).get("id");
+        assertThat(bearer(token, "DELETE", "/api/me/tokens/" + id).statusCode()).isEqualTo(200);
+        assertThat(bearer(token, "GET", "/api/pools").statusCode()).as("revoked").isEqualTo(401);
+        // refused tokens count as failed logins of this address: forget them, other tests log in from here too
+        guard.current().forEach(l -> guard.clear(l.key()));
+    }
+
+    @Autowired io.atrium.broker.identity.LoginGuard guard;
+
+    private HttpResponse<String> bearer(String token, String method, String path) throws Exception {
+        return bearerFrom("localhost", token, method, path);
+    }
+
+    private HttpResponse<String> bearerFrom(String host, String token, String method, String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://" + host + ":" + port + path))
+                .method(method, HttpRequest.BodyPublishers.noBody()).header("Authorization", "Bearer " + token).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    @Test
+    void unknownApiPathsAreAJson404NotTheUiPage() throws Exception {
+        for (String path : new String[] {"/api/nope", "/api/pools/x/y/z", "/api/me/whatever"}) {
+            var r = call("admin", "GET", path, null);
+            assertThat(r.statusCode()).as(path).isEqualTo(404);
+            assertThat(r.headers().firstValue("Content-Type")).as(path).hasValue("application/problem+json");
+            assertThat(json(r.body())).as(path).containsEntry("code", "NOT_FOUND");
+        }
+        assertThat(call(null, "GET", "/api/nope", null).statusCode()).as("strangers log in first").isEqualTo(401);
+    }
+
+    @Test
     void usersMayNotAdministerAndStrangersMustLogIn() throws Exception {
         assertThat(call("alice", "GET", "/api/pools", null).statusCode()).isEqualTo(403);
         assertThat(call("alice", "POST", "/api/pools", pool("alices", 0, 1)).statusCode()).isEqualTo(403);
@@ -124,7 +168,8 @@ class PoolApiTest {
                 "/api/desktops/{desktopId}/actions/{action}", "/api/desktops/{desktopId}",
                 "/api/desktops/{desktopId}/screenshot", "/api/me/desktops", "/api/me/pools/{poolId}/open",
                 "/api/sessions", "/api/sessions/{sessionId}", "/api/sessions/{sessionId}/disconnect",
-                "/api/sessions/{sessionId}/logoff");
+                "/api/sessions/{sessionId}/logoff", "/api/me/desktops/{desktopId}/console", "/api/users",
+                "/api/me/tokens", "/api/audit", "/api/audit/export", "/api/lockouts");
         Set<String> missing = new TreeSet<>();
         for (Map.Entry<RequestMappingInfo, ?> e : mappings.getHandlerMethods().entrySet()) {
             for (String pattern : e.getKey().getPatternValues()) {

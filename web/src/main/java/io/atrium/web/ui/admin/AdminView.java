@@ -15,12 +15,18 @@ import jakarta.annotation.security.RolesAllowed;
 @RolesAllowed("ADMIN")
 public class AdminView extends VerticalLayout {
     public AdminView() {
-        add(new H1("Administration"), new Paragraph("Pools, hosts and GPUs."));
+        add(new H1("Administration"), new Paragraph("Pools, hosts, GPUs, users and the audit log."));
         RouterLink gpus = new RouterLink("GPUs: slices, modes and what still fits", GpuView.class);
         gpus.setId("admin-gpus-link");
         add(gpus);
         RouterLink pools = new RouterLink("Pools: desktops, power actions and sessions", PoolsView.class);
         pools.setId("admin-pools-link");
         add(pools);
+        RouterLink users = new RouterLink("Users & groups: accounts, groups, lockouts, two-step verification", UsersView.class);
+        users.setId("admin-users-link");
+        add(users);
+        RouterLink audit = new RouterLink("Audit log: who did what, filters and CSV export", AuditView.class);
+        audit.setId("admin-audit-link");
+        add(audit);
     }
 }
