@@ -15,6 +15,7 @@ while [ $# -gt 0 ]; do
 done
 source .ci/lib.sh
 find_java
+ensure_node
 log "fuzzing the RFB parsers: $tries tries per property (5 properties)"
 mvnw -o -q -pl gateway verify -Dtest=RfbParserFuzzTest -Dsurefire.failIfNoSpecifiedTests=false \
   -Djqwik.tries.default="$tries" -DargLine="-Djqwik.tries.default=$tries"
