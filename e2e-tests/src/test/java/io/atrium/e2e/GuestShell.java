@@ -75,8 +75,13 @@ public final class GuestShell {
         sh("xclip -selection clipboard -i /tmp/atrium-clip.txt >/dev/null 2>&1 &");
     }
 
-    /** The guest's CLIPBOARD selection, as whoever owns it serves it (spice-vdagent for text from the browser). */
+    /**
+     * The guest's CLIPBOARD selection, as whoever owns it serves it (spice-vdagent for text from the browser), without
+     * the one NUL that ends text from the browser: the extended clipboard's text is NUL-terminated (noVNC sends it so)
+     * and QEMU 7.2 hands the terminator on to the guest; X programs paste up to it, xclip prints it.
+     */
     public String clipboard() {
-        return sh("timeout 20 xclip -selection clipboard -o");
+        String text = sh("timeout 20 xclip -selection clipboard -o");
+        return text.endsWith("\0") ? text.substring(0, text.length() - 1) : text;
     }
 }

@@ -104,6 +104,11 @@ public final class RfbTestClient implements AutoCloseable {
             return (flags & flag) == flag;
         }
 
+        /** Whether this is a caps message (its other action bits then name what the server supports). */
+        public boolean isCaps() {
+            return has(CLIPBOARD_CAPS);
+        }
+
         /** The text of a provide: its length-prefixed, NUL-terminated UTF-8. */
         public String text() {
             ByteBuffer b = ByteBuffer.wrap(data);
@@ -160,7 +165,8 @@ public final class RfbTestClient implements AutoCloseable {
             int flags = body.getInt();
             byte[] data = new byte[body.remaining()];
             body.get(data);
-            if ((flags & CLIPBOARD_PROVIDE) != 0) {
+            // A caps message names the actions QEMU supports (provide among them): caps takes precedence.
+            if ((flags & CLIPBOARD_CAPS) == 0 && (flags & CLIPBOARD_PROVIDE) != 0) {
                 data = inflate(data);
             }
             return new ServerClipboard(flags, data);
