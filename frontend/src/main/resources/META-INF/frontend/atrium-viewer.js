@@ -558,7 +558,7 @@ class AtriumViewer extends HTMLElement {
       }
       const ok = await new Promise((resolve) => {
         const xhr = new XMLHttpRequest();
-        xhr.open('POST', new URL(target, window.location.href).href);
+        xhr.open('POST', new URL(target, document.baseURI).href);
         xhr.setRequestHeader('Content-Type', 'application/octet-stream');
         xhr.setRequestHeader('X-Atrium-File-Name', encodeURIComponent(file.name));
         xhr.upload.onprogress = (e) => this._setTransfer(`Uploading ${file.name}: ${this._size(e.loaded)} of `
@@ -587,7 +587,7 @@ class AtriumViewer extends HTMLElement {
   async downloadFile(name, size) {
     const target = this.getAttribute('download-target');
     if (!target) return;
-    const url = new URL(target, window.location.href);
+    const url = new URL(target, document.baseURI);
     url.searchParams.set('name', name);
     this._setTransfer(`Downloading ${name}…`, 0, size, 'downloading');
     let response;
