@@ -129,6 +129,17 @@ public final class GatewayConnections {
         }
     }
 
+    /** Tells the listeners about a clipboard transfer of a registered relay (not under the registry lock). */
+    void clipboard(VncRelay relay, ClipboardTransfer transfer) {
+        for (GatewayListener listener : listeners) {
+            try {
+                listener.onClipboard(relay.target(), relay.connectionId(), transfer);
+            } catch (RuntimeException e) {
+                log.warn("Gateway listener {} failed in onClipboard for connection {}", listener, relay.connectionId(), e);
+            }
+        }
+    }
+
     /** Removes a closed relay and notifies listeners, once, if it had been registered. */
     void unregister(VncRelay relay, GatewayStatus why) {
         lock.lock();

@@ -34,4 +34,17 @@ public interface GatewayListener {
      */
     default void onDisconnected(ConsoleTarget target, String connectionId, GatewayStatus why) {
     }
+
+    /**
+     * The gateway relayed or dropped clipboard text on a live connection (or closed the desktop-to-browser
+     * channel for it), by the target's {@link ClipboardPolicy}. Called on the relay's own threads, not under the
+     * registry lock, in the order seen per direction, between that connection's {@code onConnected} and
+     * {@code onDisconnected}; must not block (hand slow work, such as writing an audit entry, to another thread).
+     *
+     * @param target the console
+     * @param connectionId the id passed to {@link #onConnected}
+     * @param transfer what was seen and done; never the text
+     */
+    default void onClipboard(ConsoleTarget target, String connectionId, ClipboardTransfer transfer) {
+    }
 }

@@ -9,7 +9,7 @@ import java.util.Optional;
  * <p>Each status carries the WebSocket close code sent to the browser, a stable short reason text
  * (sent in the close frame, shown to the user and safe to log), an HTTP status for REST APIs that
  * report the same conditions, whether reconnecting may help, and the sentence a viewer shows when a
- * close frame carried no reason. Codes {@code 4001}–{@code 4011} are Atrium application codes (the 4000–4999 range is
+ * close frame carried no reason. Codes {@code 4001}–{@code 4013} are Atrium application codes (the 4000–4999 range is
  * reserved for applications by RFC 6455); the others are standard RFC 6455 codes.
  *
  * <p>This enum is the one close-code table: the viewer receives {@link #userMessage()} and
@@ -60,7 +60,13 @@ public enum GatewayStatus {
             "Your access to this desktop was revoked."),
     /** The user logged out of Atrium (in any window); the desktop stays theirs. */
     LOGGED_OUT(4012, "logged out", 401, false,
-            "You logged out of Atrium. Your desktop keeps running; log in again to continue.");
+            "You logged out of Atrium. Your desktop keeps running; log in again to continue."),
+    /**
+     * A message broke the console protocol as the gateway checks it (an unknown or malformed RFB message from the
+     * browser, or a server message the gateway cannot frame); nothing of it was passed on.
+     */
+    PROTOCOL_VIOLATION(4013, "console protocol violation", 400, true,
+            "The console connection was closed because a message broke the console protocol.");
 
     /** Maximum length in UTF-8 bytes of a WebSocket close reason (125-byte control payload minus the code). */
     public static final int MAX_REASON_BYTES = 123;

@@ -5,6 +5,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ByteChannel;
 import java.nio.channels.ClosedChannelException;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -16,6 +17,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.ReentrantLock;
 
+import io.atrium.gateway.rfb.ClientStreamParser;
+import io.atrium.gateway.rfb.RfbProtocolException;
+import io.atrium.gateway.rfb.RfbSession;
+import io.atrium.gateway.rfb.RfbSink;
+import io.atrium.gateway.rfb.ServerStreamParser;
 import org.eclipse.jetty.websocket.api.Callback;
 import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.api.StatusCode;
@@ -49,6 +55,13 @@ import org.slf4j.LoggerFactory;
  *       and reason (unless the browser already closed it), and reports the status to
  *       {@link GatewayConnections} exactly once.</li>
  *   <li><b>Text frames</b> are a protocol error: the connection is closed with {@code 1003}.</li>
+ *   <li><b>RFB is checked both ways.</b> The browser's bytes go through a {@link ClientStreamParser} on the writer
+ *       thread and the VM's through a {@link ServerStreamParser} on the reader thread, before they are written on:
+ *       unknown or malformed messages close the connection with {@link GatewayStatus#PROTOCOL_VIOLATION} (nothing
+ *       of them passes), and clipboard text goes on only as the target's {@link ClipboardPolicy} allows (reported to
+ *       {@link GatewayListener#onClipboard}). Passed bytes are slices of the frame or read buffer, not copies, and
+ *       are written before the frame's callback completes or the next read starts, so back-pressure is
+ *       unchanged.</li>
  *   <li><b>An endpoint that cannot be opened</b> (no connector for its scheme, malformed address, socket
  *       missing) closes the connection with {@link GatewayStatus#DESKTOP_GONE}; a connector that throws
  *       anything else or returns nothing closes it with {@link GatewayStatus#SERVER_ERROR}.</li>
@@ -65,6 +78,8 @@ public final class VncRelay implements Session.Listener {
     private final GatewayConnections connections;
     private final ConsoleConnector connector;
     private final int bufferSize;
+    private final ClientStreamParser fromBrowser;
+    private final ServerStreamParser fromVm;
     private final AtomicBoolean closed = new AtomicBoolean();
     private final LongAdder bytesFromBrowser = new LongAdder();
     private final LongAdder bytesToBrowser = new LongAdder();
@@ -88,6 +103,24 @@ public final class VncRelay implements Session.Listener {
         this.connections = Objects.requireNonNull(connections, "connections");
         this.connector = Objects.requireNonNull(connector, "connector");
         this.bufferSize = settings.relayBufferSize();
+        RfbSession rfb = new RfbSession(target.clipboard());
+        this.fromBrowser = rfb.clientParser(transfer -> connections.clipboard(this, transfer));
+        this.fromVm = rfb.serverParser(transfer -> connections.clipboard(this, transfer));
+    }
+
+    /** Collects what a parser passes on, in order. */
+    private static final class Parts implements RfbSink {
+        final List<ByteBuffer> list = new ArrayList<>(4);
+
+        @Override
+        public void forward(ByteBuffer slice) {
+            list.add(slice);
+        }
+
+        @Override
+        public void insert(ByteBuffer bytes) {
+            list.add(bytes);
+        }
     }
 
     // ---------------------------------------------------------------- WebSocket events (Jetty threads)
@@ -220,10 +253,19 @@ public final class VncRelay implements Session.Listener {
         try {
             ByteChannel vnc = channel;
             int length = payload.remaining();
-            while (payload.hasRemaining()) {
-                vnc.write(payload);
+            Parts parts = new Parts();
+            fromBrowser.feed(payload, parts);
+            for (ByteBuffer part : parts.list) {
+                while (part.hasRemaining()) {
+                    vnc.write(part);
+                }
             }
             bytesFromBrowser.add(length);
+        } catch (RfbProtocolException e) {
+            if (close(GatewayStatus.PROTOCOL_VIOLATION, null)) {
+                log.info("Console connection {} for desktop {}: browser broke the console protocol: {}",
+                        connectionId, target.desktopId(), e.getMessage());
+            }
         } catch (IOException e) {
             if (!closed.get()) {
                 log.debug("Console connection {}: write to VM failed", connectionId, e);
@@ -242,6 +284,7 @@ public final class VncRelay implements Session.Listener {
     private void pumpVmToBrowser() {
         ByteBuffer buffer = ByteBuffer.allocateDirect(bufferSize);
         ByteChannel vnc = channel;
+        Parts parts = new Parts();
         try {
             while (!closed.get()) {
                 buffer.clear();
@@ -257,9 +300,18 @@ public final class VncRelay implements Session.Listener {
                 }
                 bytesToBrowser.add(read);
                 buffer.flip();
-                CompletableFuture<Void> sent = new CompletableFuture<>();
-                session.sendBinary(buffer, Callback.from(() -> sent.complete(null), sent::completeExceptionally));
-                sent.get(); // back-pressure: no further read until the browser connection took these bytes
+                parts.list.clear();
+                fromVm.feed(buffer, parts);
+                for (ByteBuffer part : parts.list) {
+                    CompletableFuture<Void> sent = new CompletableFuture<>();
+                    session.sendBinary(part, Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+                    sent.get(); // back-pressure: no further read until the browser connection took these bytes
+                }
+            }
+        } catch (RfbProtocolException e) {
+            if (close(GatewayStatus.PROTOCOL_VIOLATION, null)) {
+                log.warn("Console connection {} for desktop {}: the VM's VNC stream cannot be framed: {}",
+                        connectionId, target.desktopId(), e.getMessage());
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt(); // interrupted by terminate(): the relay is closing

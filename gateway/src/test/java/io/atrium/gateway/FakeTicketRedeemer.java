@@ -27,8 +27,13 @@ final class FakeTicketRedeemer implements TicketRedeemer {
 
     /** Issues a fresh single-use ticket for this console. */
     String issue(String desktopId, String username, ConsoleEndpoint console) {
+        return issue(desktopId, username, console, ClipboardPolicy.NONE);
+    }
+
+    /** Issues a fresh single-use ticket for this console with a clipboard policy. */
+    String issue(String desktopId, String username, ConsoleEndpoint console, ClipboardPolicy clipboard) {
         String ticket = newTicket();
-        valid.put(ticket, new ConsoleTarget(desktopId, username, console));
+        valid.put(ticket, new ConsoleTarget(desktopId, username, console, clipboard));
         return ticket;
     }
 

@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 
 import java.net.URI;
 import java.net.URLEncoder;
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,6 +50,7 @@ class GatewayServletTest {
     private final FakeTicketRedeemer redeemer = new FakeTicketRedeemer();
     private final GatewayConnections connections = new GatewayConnections();
     private final List<String> events = new CopyOnWriteArrayList<>();
+    private final List<String> clipboard = new CopyOnWriteArrayList<>();
     private final List<FakeVncServer> vncServers = new ArrayList<>();
     private final ListAppender<ILoggingEvent> logs = new ListAppender<>();
     private Server server;
@@ -69,6 +71,11 @@ class GatewayServletTest {
             @Override
             public void onDisconnected(ConsoleTarget target, String connectionId, GatewayStatus why) {
                 events.add("disconnected " + target.desktopId() + " " + connectionId + " " + why);
+            }
+
+            @Override
+            public void onClipboard(ConsoleTarget target, String connectionId, ClipboardTransfer transfer) {
+                clipboard.add(target.desktopId() + " " + transfer);
             }
         });
         startServer(GatewaySettings.defaults());
@@ -122,20 +129,28 @@ class GatewayServletTest {
         await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
         assertThat(viewer.data()).isEqualTo(FakeVncServer.GREETING);
         assertThat(connections.isConnected("desk-1")).isTrue();
+        viewer.handshake();
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.PREFIX);
 
-        byte[] payload = new byte[8 * 1024 * 1024 + 12345];
+        // Megabytes of RFB messages in random chunks reach the VM intact; the fake VM answers every byte with a Bell.
         Random random = new Random(7);
-        random.nextBytes(payload);
+        byte[] payload = RfbTestStreams.clientMessages(8 * 1024 * 1024 + 12345, random);
         viewer.sendInRandomChunks(payload, random, 150_000);
 
-        long expected = FakeVncServer.GREETING.length + (long) payload.length;
+        long expected = FakeVncServer.PREFIX + (long) payload.length;
         await().atMost(TIMEOUT).until(() -> viewer.received.get() >= expected);
         byte[] data = viewer.data();
         assertThat(data).hasSize((int) expected);
-        assertThat(Arrays.copyOfRange(data, FakeVncServer.GREETING.length, data.length)).isEqualTo(payload);
+        assertThat(Arrays.copyOfRange(data, 0, FakeVncServer.PREFIX))
+                .isEqualTo(FakeVncServer.concat(FakeVncServer.GREETING, FakeVncServer.SERVER_HANDSHAKE));
+        byte[] bells = new byte[payload.length];
+        Arrays.fill(bells, FakeVncServer.BELL);
+        assertThat(Arrays.copyOfRange(data, FakeVncServer.PREFIX, data.length)).isEqualTo(bells);
+        await().atMost(TIMEOUT).until(() -> vnc.received().length == payload.length);
+        assertThat(vnc.received()).isEqualTo(payload);
 
         ConnectionStats stats = connections.connection("desk-1").orElseThrow();
-        assertThat(stats.bytesFromBrowser()).isEqualTo(payload.length);
+        assertThat(stats.bytesFromBrowser()).isEqualTo(FakeVncServer.CLIENT_HANDSHAKE.length + payload.length);
         assertThat(stats.bytesToBrowser()).isEqualTo(expected);
         assertThat(stats.target()).isEqualTo(new ConsoleTarget("desk-1", "alice", ConsoleEndpoint.unix("local", vnc.path())));
         assertThat(redeemer.redemptions(ticket)).isEqualTo(1);
@@ -156,6 +171,8 @@ class GatewayServletTest {
         FakeVncServer vnc = vnc("desk-bp", FakeVncServer.flood(total));
         TestViewer viewer = new TestViewer(false, false);
         connect(redeemer.issue("desk-bp", "bob", vnc.path()), viewer);
+        viewer.patternStartsAt(FakeVncServer.floodPrefix());
+        viewer.handshake();
 
         // The viewer demands nothing: the VM side must stall at a bounded amount, not buffer everything.
         long stalled = awaitStable(vnc);
@@ -166,7 +183,7 @@ class GatewayServletTest {
         assertThat(viewer.received.get()).isZero();
 
         viewer.startReading();
-        await().atMost(Duration.ofSeconds(60)).until(() -> viewer.received.get() == total);
+        await().atMost(Duration.ofSeconds(60)).until(() -> viewer.received.get() == total + FakeVncServer.floodPrefix());
         assertThat(viewer.patternMismatchAt()).isEqualTo(-1);
         System.out.printf("back-pressure: VM side stalled after %d bytes written, %d read by the gateway%n", stalled, relayed);
         // The fake VM closes after the flood, which the browser sees as 4006 once all bytes are through.
@@ -180,15 +197,17 @@ class GatewayServletTest {
         FakeVncServer vnc = vnc("desk-p", FakeVncServer.GREET_AND_ECHO);
         TestViewer viewer = connect(redeemer.issue("desk-p", "alice", vnc.path()));
         await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+        viewer.handshake();
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.PREFIX);
 
         for (int i = 1; i <= 3; i++) {
             viewer.ping();
             int pongs = i;
             await().atMost(TIMEOUT).until(() -> viewer.pongs.get() == pongs);
         }
-        byte[] hello = {9, 8, 7, 6};
+        byte[] hello = RfbTestStreams.keyEvent(true, 0x61);
         viewer.sendInRandomChunks(hello, new Random(3), 2);
-        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length + hello.length);
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.PREFIX + hello.length);
     }
 
     @Test
@@ -217,6 +236,53 @@ class GatewayServletTest {
         assertClosed(two, GatewayStatus.SHUTDOWN);
         assertThat(connections.size()).isZero();
         awaitServerSessions(0);
+    }
+
+    // ------------------------------------------------------------------------------------ the RFB check
+
+    @Test
+    void theClipboardPolicyIsEnforcedInTheStreamAndEveryTransferReported() throws Exception {
+        FakeVncServer vnc = vnc("desk-cb", FakeVncServer.GREET_AND_ECHO);
+        TestViewer viewer = connect(redeemer.issue("desk-cb", "alice", ConsoleEndpoint.unix("local", vnc.path()),
+                new ClipboardPolicy(true, false, 10)));
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+        viewer.handshake();
+        // The viewer asks for Tight and the extended clipboard; text may not leave the desktop, so the VM is not
+        // offered the extended clipboard. Short text goes in (as UTF-8), long text does not.
+        byte[] encodings = ByteBuffer.allocate(12).put(new byte[] {2, 0, 0, 2}).putInt(7).putInt(0xC0A1E5CE).array();
+        byte[] small = cutText("Grüße".getBytes(StandardCharsets.ISO_8859_1));
+        byte[] large = cutText("far too long for the cap".getBytes(StandardCharsets.ISO_8859_1));
+        byte[] key = RfbTestStreams.keyEvent(true, 'k');
+        viewer.sendInRandomChunks(FakeVncServer.concat(encodings, small, large, key), new Random(9), 7);
+
+        byte[] expected = FakeVncServer.concat(new byte[] {2, 0, 0, 1, 0, 0, 0, 7},
+                cutText("Grüße".getBytes(StandardCharsets.UTF_8)), key);
+        await().atMost(TIMEOUT).until(() -> vnc.received().length == expected.length);
+        assertThat(vnc.received()).isEqualTo(expected);
+        assertThat(clipboard).containsExactly(
+                "desk-cb ClipboardTransfer[direction=GUEST_TO_BROWSER, bytes=-1, outcome=BLOCKED]",
+                "desk-cb ClipboardTransfer[direction=BROWSER_TO_GUEST, bytes=5, outcome=RELAYED]",
+                "desk-cb ClipboardTransfer[direction=BROWSER_TO_GUEST, bytes=24, outcome=DROPPED_OVER_CAP]");
+        assertThat(viewer.closed).isNotDone();
+    }
+
+    @Test
+    void aMessageTheGatewayDoesNotAcceptClosesWith4013AndNeverReachesTheVm() throws Exception {
+        FakeVncServer vnc = vnc("desk-pv", FakeVncServer.GREET_AND_ECHO);
+        TestViewer viewer = connect(redeemer.issue("desk-pv", "alice", vnc.path()));
+        await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
+        viewer.handshake();
+        viewer.send(FakeVncServer.concat(RfbTestStreams.keyEvent(true, 'a'), new byte[] {(byte) 250, 0, 1, 2}));
+        assertClosed(viewer, GatewayStatus.PROTOCOL_VIOLATION);
+        await().atMost(TIMEOUT).until(() -> vnc.peerClosed.get() == 1);
+        assertThat(vnc.received()).isEmpty();
+        assertThat(events.get(events.size() - 1)).endsWith(" PROTOCOL_VIOLATION");
+        awaitServerSessions(0);
+    }
+
+    private static byte[] cutText(byte[] text) {
+        return FakeVncServer.concat(ByteBuffer.allocate(8).put((byte) 6).put(new byte[3]).putInt(text.length).array(),
+                text);
     }
 
     // ------------------------------------------------------------------------------------ failures
@@ -310,7 +376,7 @@ class GatewayServletTest {
         assertClosed(viewer, GatewayStatus.DESKTOP_GONE);
         assertThat(connections.isConnected("desk-tls")).isFalse();
         assertThat(events).isEmpty();
-        assertThat(logs.list).anySatisfy(event -> {
+        assertThat(logEvents()).anySatisfy(event -> {
             assertThat(event.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
             assertThat(event.getFormattedMessage()).contains("desk-tls", "host-7",
                     "no console connector for scheme 'tls'");
@@ -338,9 +404,10 @@ class GatewayServletTest {
         TestViewer viewer = connect(redeemer.issue("desk-c", "alice", endpoint));
 
         await().atMost(TIMEOUT).until(() -> viewer.received.get() == FakeVncServer.GREETING.length);
-        byte[] hello = "through the custom connector".getBytes(StandardCharsets.US_ASCII);
+        byte[] hello = FakeVncServer.concat(FakeVncServer.CLIENT_HANDSHAKE, RfbTestStreams.pointerEvent(1, 10, 20),
+                RfbTestStreams.keyEvent(true, 0x41), RfbTestStreams.updateRequest(true, 1280, 800));
         viewer.sendInRandomChunks(hello, new Random(5), 5);
-        long expected = FakeVncServer.GREETING.length + hello.length;
+        long expected = FakeVncServer.PREFIX + hello.length - FakeVncServer.CLIENT_HANDSHAKE.length;
         await().atMost(TIMEOUT).until(() -> viewer.received.get() == expected);
         assertThat(opened).containsExactly(endpoint);
         assertThat(channels.getFirst().written.get()).isEqualTo(hello.length);
@@ -394,9 +461,9 @@ class GatewayServletTest {
         String secondId = connections.connection("desk-5").orElseThrow().connectionId();
         assertThat(secondId).isNotEqualTo(firstId);
 
-        byte[] hello = "still here".getBytes(StandardCharsets.US_ASCII);
+        byte[] hello = FakeVncServer.concat(FakeVncServer.CLIENT_HANDSHAKE, RfbTestStreams.keyEvent(true, 0x53));
         second.sendInRandomChunks(hello, new Random(1), 4);
-        long expected = FakeVncServer.GREETING.length + hello.length;
+        long expected = FakeVncServer.PREFIX + hello.length - FakeVncServer.CLIENT_HANDSHAKE.length;
         await().atMost(TIMEOUT).until(() -> second.received.get() == expected);
         assertThat(second.closed).isNotDone();
         assertThat(events).containsExactly(
@@ -440,7 +507,7 @@ class GatewayServletTest {
         redeemer.crash();
         assertClosed(connect(redeemer.madeUp()), GatewayStatus.SERVER_ERROR);
         // The redeemer put the ticket into its exception messages; the log shows them redacted.
-        assertThat(logs.list).anySatisfy(event -> assertThat(event.getThrowableProxy().getMessage())
+        assertThat(logEvents()).anySatisfy(event -> assertThat(event.getThrowableProxy().getMessage())
                 .contains("IllegalStateException: database down while looking up [ticket]"));
     }
 
@@ -514,9 +581,16 @@ class GatewayServletTest {
         throw new AssertionError("VM side never stalled; wrote " + vnc.bytesWritten.get() + " bytes");
     }
 
+    /** A copy of the captured log events, taken under the appender's lock (other threads keep logging). */
+    private List<ILoggingEvent> logEvents() {
+        synchronized (logs) {
+            return List.copyOf(logs.list);
+        }
+    }
+
     private void assertNoTicketInLogs() {
         List<String> tickets = redeemer.issuedTickets();
-        for (ILoggingEvent event : logs.list) {
+        for (ILoggingEvent event : logEvents()) {
             StringBuilder text = new StringBuilder(event.getFormattedMessage());
             for (IThrowableProxy t = event.getThrowableProxy(); t != null; t = t.getCause()) {
                 text.append(' ').append(t.getMessage());

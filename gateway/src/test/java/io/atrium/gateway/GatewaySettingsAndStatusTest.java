@@ -48,6 +48,7 @@ class GatewaySettingsAndStatusTest {
                         GatewayStatus.ADMIN_DISCONNECT, GatewayStatus.SESSION_IDLE, GatewayStatus.SESSION_ENDED,
                         GatewayStatus.ACCESS_REVOKED, GatewayStatus.LOGGED_OUT);
         assertThat(GatewayStatus.LOGGED_OUT.closeCode()).isEqualTo(4012);
+        assertThat(GatewayStatus.PROTOCOL_VIOLATION.closeCode()).isEqualTo(4013);
         assertThat(GatewayStatus.CONNECTION_LOST.isTransmittable()).isFalse();
         assertThat(GatewayStatus.fromCloseCode(4999)).isEmpty();
     }

@@ -29,6 +29,7 @@ public final class TestViewer implements Session.Listener {
     private volatile boolean reading;
     private volatile Session session;
     private volatile long patternMismatchAt = -1;
+    private volatile long patternStart;
 
     /**
      * @param reading whether to demand frames from the start
@@ -66,8 +67,10 @@ public final class TestViewer implements Session.Listener {
             } else {
                 long offset = received.get();
                 for (int i = 0; i < length; i++) {
-                    if (payload.get() != FakeVncServer.pattern(offset + i) && patternMismatchAt < 0) {
-                        patternMismatchAt = offset + i;
+                    byte b = payload.get();
+                    long at = offset + i - patternStart;
+                    if (at >= 0 && b != FakeVncServer.pattern(at) && patternMismatchAt < 0) {
+                        patternMismatchAt = at;
                     }
                 }
             }
@@ -96,6 +99,23 @@ public final class TestViewer implements Session.Listener {
     @Override
     public void onWebSocketError(Throwable cause) {
         closed.completeExceptionally(cause);
+    }
+
+    /** Received bytes before this offset are not checked against the pattern (a handshake, headers). */
+    void patternStartsAt(long offset) {
+        patternStart = offset;
+    }
+
+    /** Sends the client's RFB handshake ({@link FakeVncServer#CLIENT_HANDSHAKE}). */
+    void handshake() throws Exception {
+        send(FakeVncServer.CLIENT_HANDSHAKE);
+    }
+
+    /** Sends {@code bytes} as one binary message. */
+    void send(byte[] bytes) throws Exception {
+        CompletableFuture<Void> sent = new CompletableFuture<>();
+        session.sendBinary(ByteBuffer.wrap(bytes), Callback.from(() -> sent.complete(null), sent::completeExceptionally));
+        sent.get(10, TimeUnit.SECONDS);
     }
 
     /** Starts demanding frames (for a viewer created not reading). */

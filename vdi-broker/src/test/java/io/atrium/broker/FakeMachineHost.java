@@ -3,6 +3,9 @@ package io.atrium.broker;
 import io.atrium.vmm.api.ConsoleEndpoint;
 import io.atrium.vmm.api.HostNetworking;
 import io.atrium.vmm.api.Ipv4Subnet;
+import io.atrium.vmm.api.GuestReply;
+import io.atrium.vmm.api.GuestRequest;
+import io.atrium.vmm.api.HostPreparation;
 import io.atrium.vmm.api.MachineEvent;
 import io.atrium.vmm.api.MachineException;
 import io.atrium.vmm.api.MachineHost;
@@ -55,6 +58,19 @@ public class FakeMachineHost implements MachineHost {
     public final List<Set<String>> retained = new CopyOnWriteArrayList<>();
     /** Image versions whose machines fail to start (a broken version). */
     public final java.util.Set<String> failVersions = ConcurrentHashMap.newKeySet();
+
+    /** Guest file systems by machine name: path → content. Machines of images without an agent have none. */
+    public final Map<String, Map<String, byte[]>> guestFiles = new ConcurrentHashMap<>();
+    /** The keyboard layout each machine's guest was last given ("de" or "ch:fr"). */
+    public final Map<String, String> keyboardLayouts = new ConcurrentHashMap<>();
+    /** What {@link #preparations()} reports. */
+    public final List<HostPreparation> preparing = new CopyOnWriteArrayList<>();
+    /** Images whose machines have no guest agent (the console guest's, as on a real host). */
+    public final Set<String> imagesWithoutAgent = ConcurrentHashMap.newKeySet();
+    private final Map<String, String> openFiles = new ConcurrentHashMap<>();
+    private final Map<String, java.io.ByteArrayOutputStream> writing = new ConcurrentHashMap<>();
+    private final Map<String, Integer> reading = new ConcurrentHashMap<>();
+    private final AtomicLong handles = new AtomicLong();
 
     public FakeMachineHost() {
     }
@@ -128,6 +144,95 @@ public class FakeMachineHost implements MachineHost {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    @Override
+    @SuppressWarnings("unchecked")
+    public <R extends GuestReply> R guest(String name, GuestRequest<R> request) {
+        MachineInfo info = running.get(name);
+        if (info == null) {
+            throw new MachineException(MachineException.Kind.NOT_RUNNING, "machine " + name + " does not run");
+        }
+        MachineSpec spec = specs.stream().filter(s -> s.name().equals(name)).reduce((a, b) -> b).orElseThrow();
+        if (imagesWithoutAgent.contains(spec.image().name())) {
+            throw new MachineException(MachineException.Kind.GUEST_UNAVAILABLE, "machine " + name + " has no agent");
+        }
+        Map<String, byte[]> files = guestFiles.computeIfAbsent(name, k -> new ConcurrentHashMap<>());
+        GuestReply reply = switch (request) {
+            case GuestRequest.SetKeyboardLayout k -> {
+                keyboardLayouts.put(name, k.variant().isEmpty() ? k.layout() : k.layout() + ":" + k.variant());
+                yield GuestReply.Done.DONE;
+            }
+            case GuestRequest.MakeDirectory m -> GuestReply.Done.DONE;
+            case GuestRequest.ListFiles l -> new GuestReply.Files(files.entrySet().stream()
+                    .filter(e -> e.getKey().startsWith(l.directory() + "/")
+                            && e.getKey().indexOf('/', l.directory().length() + 1) < 0)
+                    .map(e -> new GuestReply.GuestFile(e.getKey().substring(l.directory().length() + 1),
+                            e.getValue().length, Instant.EPOCH)).sorted(java.util.Comparator.comparing(
+                                    GuestReply.GuestFile::name)).limit(l.max()).toList());
+            case GuestRequest.OpenFile o -> {
+                if (o.mode() == GuestRequest.Mode.READ && !files.containsKey(o.path())) {
+                    throw new MachineException(MachineException.Kind.FAILED, "no such file");
+                }
+                String handle = "h" + handles.incrementAndGet();
+                openFiles.put(handle, name + "\0" + o.path());
+                if (o.mode() == GuestRequest.Mode.WRITE) {
+                    writing.put(handle, new java.io.ByteArrayOutputStream());
+                    files.put(o.path(), new byte[0]);
+                } else {
+                    reading.put(handle, 0);
+                }
+                yield new GuestReply.Opened(handle);
+            }
+            case GuestRequest.WriteFile w -> {
+                java.io.ByteArrayOutputStream out = writing.get(w.handle());
+                if (out == null) {
+                    throw new MachineException(MachineException.Kind.INVALID_SPEC, "unknown handle");
+                }
+                out.writeBytes(w.data());
+                files.put(path(w.handle()), out.toByteArray());
+                yield new GuestReply.Written(w.data().length);
+            }
+            case GuestRequest.ReadFile r -> {
+                Integer at = reading.get(r.handle());
+                if (at == null) {
+                    throw new MachineException(MachineException.Kind.INVALID_SPEC, "unknown handle");
+                }
+                byte[] all = files.get(path(r.handle()));
+                int n = Math.min(r.maxBytes(), all.length - at);
+                reading.put(r.handle(), at + n);
+                yield new GuestReply.Chunk(java.util.Arrays.copyOfRange(all, at, at + n), at + n >= all.length);
+            }
+            case GuestRequest.CloseFile c -> {
+                openFiles.remove(c.handle());
+                writing.remove(c.handle());
+                reading.remove(c.handle());
+                yield GuestReply.Done.DONE;
+            }
+            case GuestRequest.RenameFile r -> {
+                byte[] content = files.remove(r.from());
+                if (content == null) {
+                    throw new MachineException(MachineException.Kind.FAILED, "no such file");
+                }
+                files.put(r.to(), content);
+                yield GuestReply.Done.DONE;
+            }
+            case GuestRequest.DeleteFile d -> {
+                files.remove(d.path());
+                yield GuestReply.Done.DONE;
+            }
+        };
+        return (R) reply;
+    }
+
+    private String path(String handle) {
+        String entry = openFiles.get(handle);
+        return entry.substring(entry.indexOf('\0') + 1);
+    }
+
+    @Override
+    public List<HostPreparation> preparations() {
+        return List.copyOf(preparing);
     }
 
     @Override

@@ -163,6 +163,149 @@ public final class DesktopPage {
                 })""", path);
     }
 
+    // ------------------------------------------------------------------ the viewer's tools
+
+    /** The layout the viewer applied in the desktop ({@code keyboard-layout}), after connecting. */
+    public String waitForKeyboardLayout(String code, Duration timeout) {
+        page.locator("atrium-viewer[keyboard-layout='" + code + "']")
+                .waitFor(new Locator.WaitForOptions().setTimeout(timeout.toMillis()));
+        return code;
+    }
+
+    /** Text in the page's clipboard (the browser's, through the async Clipboard API; needs the permission). */
+    public String pageClipboard() {
+        return (String) page.evaluate("() => navigator.clipboard.readText()");
+    }
+
+    public void setPageClipboard(String text) {
+        page.evaluate("t => navigator.clipboard.writeText(t)", text);
+    }
+
+    /** Hands text to noVNC directly, past the viewer's own check of the pool's policy (as a modified page could). */
+    public void pasteIgnoringThePolicy(String text) {
+        page.evaluate("t => document.querySelector('atrium-viewer')._rfb.clipboardPasteFrom(t)", text);
+    }
+
+    /** The page gets the focus back, as when the user returns to the tab: the viewer syncs the clipboard. */
+    public void focusAgain() {
+        page.evaluate("() => window.dispatchEvent(new Event('focus'))");
+    }
+
+    /** The viewer's remote desktop (canvas) size, e.g. {@code 1280x800}. */
+    public String remoteSize() {
+        return canvasSize();
+    }
+
+    /** The size of the viewer's screen area, which the viewer asks the desktop to take. */
+    public String screenAreaSize() {
+        return (String) page.evaluate("() => { const s = document.querySelector('atrium-viewer').shadowRoot"
+                + ".querySelector('.screen'); return Math.floor(s.clientWidth) + 'x' + Math.floor(s.clientHeight); }");
+    }
+
+    /** Uploads through the viewer's Files panel (its file input) and waits until the desktop has the file. */
+    public void upload(Path file, Duration timeout) {
+        page.locator("atrium-viewer #files-toggle").click();
+        page.locator("atrium-viewer #upload-input").setInputFiles(file);
+        page.locator("atrium-viewer[transfer=uploaded], atrium-viewer[transfer=failed], atrium-viewer[transfer=refused]")
+                .waitFor(new Locator.WaitForOptions().setTimeout(timeout.toMillis()));
+        String state = viewer().getAttribute("transfer");
+        if (!"uploaded".equals(state)) {
+            throw new AssertionError("upload " + state + ": " + transferStatus());
+        }
+    }
+
+    /** Drops a file onto the viewer's screen, as dragging it from the desktop of the computer does. */
+    public void dropFile(String name, byte[] content, Duration timeout) {
+        page.evaluate("""
+                ([name, bytes]) => {
+                  const dt = new DataTransfer();
+                  dt.items.add(new File([new Uint8Array(bytes)], name));
+                  const screen = document.querySelector('atrium-viewer').shadowRoot.querySelector('.screen');
+                  screen.dispatchEvent(new DragEvent('dragover', { dataTransfer: dt, bubbles: true, cancelable: true }));
+                  screen.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+                }""", java.util.List.of(name, toList(content)));
+        page.locator("atrium-viewer[transfer=uploaded], atrium-viewer[transfer=failed], atrium-viewer[transfer=refused]")
+                .waitFor(new Locator.WaitForOptions().setTimeout(timeout.toMillis()));
+        if (!"uploaded".equals(viewer().getAttribute("transfer"))) {
+            throw new AssertionError("drop upload " + viewer().getAttribute("transfer") + ": " + transferStatus());
+        }
+    }
+
+    private static java.util.List<Integer> toList(byte[] bytes) {
+        java.util.List<Integer> list = new java.util.ArrayList<>(bytes.length);
+        for (byte b : bytes) {
+            list.add(b & 0xFF);
+        }
+        return list;
+    }
+
+    /** The Files panel's status line. */
+    public String transferStatus() {
+        return page.locator("atrium-viewer #transfer-status").innerText();
+    }
+
+    /** Refreshes the Files panel and downloads {@code name} from it; returns the saved file. */
+    public Path download(String name, Duration timeout) {
+        if (!page.locator("atrium-viewer .files-panel").isVisible()) {
+            page.locator("atrium-viewer #files-toggle").click();
+        }
+        page.locator("atrium-viewer #files-refresh").click();
+        Locator button = page.locator("atrium-viewer .file[data-name='" + name + "'] button.download");
+        button.waitFor(new Locator.WaitForOptions().setTimeout(timeout.toMillis()));
+        com.microsoft.playwright.Download d = page.waitForDownload(new Page.WaitForDownloadOptions()
+                .setTimeout(timeout.toMillis()), button::click);
+        Path to = Path.of("target", "downloads", name).toAbsolutePath();
+        d.saveAs(to);
+        return to;
+    }
+
+    /**
+     * Types {@code text} as a person at a German (QWERTZ) keyboard does: the browser reports the physical key (the
+     * code) and the character it makes. Supports a-z, ä, ö, ü and Enter.
+     */
+    public void typeOnGermanKeyboard(String text) {
+        com.microsoft.playwright.CDPSession cdp = page.context().newCDPSession(page);
+        for (char ch : text.toCharArray()) {
+            String code;
+            int vk;
+            switch (ch) {
+                case 'z' -> { code = "KeyY"; vk = 'Z'; }
+                case 'y' -> { code = "KeyZ"; vk = 'Y'; }
+                case 'ä' -> { code = "Quote"; vk = 0xDE; }
+                case 'ö' -> { code = "Semicolon"; vk = 0xC0; }
+                case 'ü' -> { code = "BracketLeft"; vk = 0xBA; }
+                case '\n' -> { code = "Enter"; vk = 13; }
+                default -> {
+                    if (ch < 'a' || ch > 'z') {
+                        throw new IllegalArgumentException("no German key for " + ch);
+                    }
+                    code = "Key" + Character.toUpperCase(ch);
+                    vk = Character.toUpperCase(ch);
+                }
+            }
+            String key = ch == '\n' ? "Enter" : String.valueOf(ch);
+            com.google.gson.JsonObject down = new com.google.gson.JsonObject();
+            down.addProperty("type", "keyDown");
+            down.addProperty("code", code);
+            down.addProperty("key", key);
+            down.addProperty("windowsVirtualKeyCode", vk);
+            if (ch != '\n') {
+                down.addProperty("text", key);
+            } else {
+                down.addProperty("text", "\r");
+            }
+            cdp.send("Input.dispatchKeyEvent", down);
+            com.google.gson.JsonObject up = new com.google.gson.JsonObject();
+            up.addProperty("type", "keyUp");
+            up.addProperty("code", code);
+            up.addProperty("key", key);
+            up.addProperty("windowsVirtualKeyCode", vk);
+            cdp.send("Input.dispatchKeyEvent", up);
+            page.waitForTimeout(60);
+        }
+        cdp.detach();
+    }
+
     public Path screenshot(String name) {
         Path file = Path.of("target", "screenshots", name + ".png").toAbsolutePath();
         page.screenshot(new Page.ScreenshotOptions().setPath(file).setFullPage(true));

@@ -83,6 +83,14 @@ public class DesktopAdminService {
         return statusOf(pool(poolId));
     }
 
+    /**
+     * Internal (the portal tells a user how far their pool is; callers check the user may see the pool): the pool's
+     * desktop counts, as {@link #poolStatus} has them.
+     */
+    public PoolStatus countsOf(Pool pool) {
+        return statusOf(pool);
+    }
+
     /** The live desktops of a pool, by name; NOT_FOUND if the pool does not exist. */
     @PreAuthorize("hasRole('ADMIN')")
     public List<Desktop> desktopsOf(String poolId) {

@@ -4,6 +4,7 @@ import io.atrium.broker.BrokerException;
 import io.atrium.broker.BrokerProperties;
 import io.atrium.broker.BrokerStatus;
 import io.atrium.broker.CurrentUser;
+import io.atrium.broker.transfer.TransferPolicy;
 import io.atrium.broker.ticket.ConsoleTicket;
 import io.atrium.broker.ticket.RedeemedTicket;
 import io.atrium.vmm.api.ConsoleEndpoint;
@@ -118,7 +119,8 @@ public class DraftConsoleTickets {
         ConsoleEndpoint console = images.findVersion(versionId).flatMap(ImageVersion::machine).flatMap(machines::find)
                 .map(MachineInfo::console).orElseThrow(() -> new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE,
                         "The draft machine does not run."));
-        return new RedeemedTicket(PREFIX + versionId, username, console);
+        // an administrator preparing an image: the clipboard both ways, as a pool without a policy has it
+        return new RedeemedTicket(PREFIX + versionId, username, console, TransferPolicy.DEFAULT);
     }
 
     private static String column(Map<String, Object> row, String name) {

@@ -10,6 +10,7 @@ import io.atrium.broker.audit.AuditLog;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolService;
+import io.atrium.broker.transfer.TransferPolicyService;
 import io.atrium.vmm.api.ConsoleEndpoint;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.security.access.prepost.PreAuthorize;
@@ -43,15 +44,17 @@ public class TicketService {
     private final JdbcClient jdbc;
     private final DesktopService desktops;
     private final PoolService pools;
+    private final TransferPolicyService transfers;
     private final AuditLog audit;
     private final BrokerProperties props;
     private final Clock clock;
 
-    TicketService(JdbcClient jdbc, DesktopService desktops, PoolService pools, AuditLog audit, BrokerProperties props,
-                  Clock clock) {
+    TicketService(JdbcClient jdbc, DesktopService desktops, PoolService pools, TransferPolicyService transfers,
+                  AuditLog audit, BrokerProperties props, Clock clock) {
         this.jdbc = jdbc;
         this.desktops = desktops;
         this.pools = pools;
+        this.transfers = transfers;
         this.audit = audit;
         this.props = props;
         this.clock = clock;
@@ -96,6 +99,7 @@ public class TicketService {
      *
      * @param requestedDesktop the desktop the client asked for, if it named one
      * @param requestUser      the user the connection is authenticated as, if known
+     * @return the desktop, user, console and the pool's transfer policy (the gateway enforces its clipboard part)
      * @throws BrokerException TICKET_INVALID, TICKET_USED, TICKET_EXPIRED, FORBIDDEN or DESKTOP_UNAVAILABLE
      */
     public RedeemedTicket redeem(String value, Optional<String> requestedDesktop, Optional<String> requestUser) {
@@ -149,7 +153,7 @@ public class TicketService {
         }
         ConsoleEndpoint console = desktops.consoleEndpoint(desktopId)
                 .orElseThrow(() -> new BrokerException(BrokerStatus.DESKTOP_UNAVAILABLE, "The desktop is not running."));
-        return new RedeemedTicket(desktopId, username, console);
+        return new RedeemedTicket(desktopId, username, console, transfers.policyFor(d.poolId()));
     }
 
     private static String column(Map<String, Object> row, String name) {

@@ -7,14 +7,19 @@ public class MachineException extends RuntimeException {
 
     /** What kind of failure, so a caller (or a remote transport) can map it without parsing messages. */
     public enum Kind {
-        /** The spec cannot be run on this host (unknown image, bad combination). Retrying will not help. */
+        /**
+         * The spec cannot be run on this host (unknown image, bad combination), or a guest request is refused as such
+         * (an unknown file handle). Retrying will not help.
+         */
         INVALID_SPEC,
         /** The machine does not run (for calls that need a running machine). */
         NOT_RUNNING,
         /** Starting or operating the machine failed (QEMU, disk, guest); retrying may help. */
         FAILED,
         /** The host cannot be reached or is shutting down. */
-        UNAVAILABLE
+        UNAVAILABLE,
+        /** The machine runs but its guest cannot be asked: its image has no guest agent, or the agent does not answer. */
+        GUEST_UNAVAILABLE
     }
 
     private final Kind kind;

@@ -51,6 +51,25 @@ public interface MachineHost {
     /** The machine's screen as PNG; empty when it does not run or cannot give one. */
     Optional<byte[]> screendump(String name);
 
+    /**
+     * Does something inside the running machine's guest, through its guest agent: set the keyboard layout, list,
+     * write or read files. May run while the machine's lifecycle calls run (a transfer while the screen is
+     * shown); calls for one machine are serialised by the agent, and a transfer's open file does not outlive the
+     * machine.
+     *
+     * @throws MachineException {@code NOT_RUNNING} if it does not run, {@code GUEST_UNAVAILABLE} if its image has no
+     *                          guest agent or the agent does not answer, {@code INVALID_SPEC} for a request the guest
+     *                          refuses as such (an unknown handle, a cap), {@code FAILED} when the guest failed it
+     *                          (no such file, disk full; the message says why)
+     */
+    <R extends GuestReply> R guest(String name, GuestRequest<R> request);
+
+    /**
+     * What this host is preparing right now (image builds, instant-clone templates), oldest first; empty when
+     * nothing is under way.
+     */
+    List<HostPreparation> preparations();
+
     /** Stops the machine (as {@link #stop}) and removes its disk and every file of it on this host. */
     void discard(String name);
 

@@ -1,6 +1,7 @@
 package io.atrium.vmm.clone;
 
 import io.atrium.vmm.VmmException;
+import io.atrium.vmm.Progress;
 import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.disk.DirectoryCache;
 import io.atrium.vmm.disk.Disks;
@@ -28,6 +29,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.concurrent.CompletableFuture;
@@ -71,7 +73,8 @@ public final class InstantClones {
 
     private static final Logger log = LoggerFactory.getLogger(InstantClones.class);
     /** Bump when the template recipe changes in a way that changes the saved state. */
-    static final String RECIPE_VERSION = "atrium-template/3"; // 2: golden NIC unplugged; 3: and a vmgenid device
+    /** 2: the golden VM's NIC unplugged; 3: a vmgenid device; 4: virtio-vga and a virtio tablet (was std VGA), and the vdagent flag. */
+    static final String RECIPE_VERSION = "atrium-template/4";
     /** Hostname of golden VMs (a clone's agent replaces it). */
     public static final String GOLDEN_NAME = "atrium-golden";
     private static final JsonMapper JSON = JsonMapper.builder().build();
@@ -81,6 +84,7 @@ public final class InstantClones {
     private final QemuLauncher launcher;
     private final Duration prepareTimeout;
     private final Duration settle;
+    private final Progress progress;
 
     /**
      * @param properties data directory (templates in {@code dataDir/templates}, VMs in
@@ -89,7 +93,13 @@ public final class InstantClones {
      * @param launcher starts golden VMs and clones
      */
     public InstantClones(VmmProperties properties, ResolvedAccelerator accelerator, QemuLauncher launcher) {
-        this(properties, accelerator, launcher, Duration.ofMinutes(5), Duration.ofMillis(1500));
+        this(properties, accelerator, launcher, new Progress());
+    }
+
+    /** @param progress where template preparations report their steps */
+    public InstantClones(VmmProperties properties, ResolvedAccelerator accelerator, QemuLauncher launcher,
+            Progress progress) {
+        this(properties, accelerator, launcher, Duration.ofMinutes(5), Duration.ofMillis(1500), progress);
     }
 
     /**
@@ -98,6 +108,12 @@ public final class InstantClones {
      */
     public InstantClones(VmmProperties properties, ResolvedAccelerator accelerator, QemuLauncher launcher,
             Duration prepareTimeout, Duration settle) {
+        this(properties, accelerator, launcher, prepareTimeout, settle, new Progress());
+    }
+
+    public InstantClones(VmmProperties properties, ResolvedAccelerator accelerator, QemuLauncher launcher,
+            Duration prepareTimeout, Duration settle, Progress progress) {
+        this.progress = Objects.requireNonNull(progress, "progress");
         this.properties = Objects.requireNonNull(properties, "properties");
         this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
@@ -139,14 +155,20 @@ public final class InstantClones {
             throw new VmmException("image " + imageName + " has no agent that can give a clone its identity: it can "
                     + "only be cold-booted");
         }
-        String key = key(image, imageName, vcpus, memory, accel, accelOptions, append, guestAgent);
+        boolean vdagent = image.vdagent();
+        String key = key(image, imageName, vcpus, memory, accel, accelOptions, append, guestAgent, vdagent);
         Template template = new Template(key, image, templatesDir().resolve(key), vcpus, memory, accel, accelOptions,
-                append, GOLDEN_NAME, guestAgent);
+                append, GOLDEN_NAME, guestAgent, vdagent);
         if (Files.isRegularFile(template.directory().resolve(Template.DESCRIPTION))) {
             return template;
         }
         DirectoryCache.ensure(templatesDir(), key, Template.DESCRIPTION, "instant-clone template for image " + imageName,
-                tmp -> saveGolden(template, tmp, imageName));
+                tmp -> {
+                    try (Progress.Task task = progress.begin(Progress.Kind.TEMPLATE, imageName, TEMPLATE_STEPS.size(),
+                            TEMPLATE_STEPS.getFirst())) {
+                        saveGolden(template, tmp, imageName, task);
+                    }
+                });
         return template;
     }
 
@@ -181,18 +203,23 @@ public final class InstantClones {
     /**
      * The template directory's name: {@code <image hash prefix>-<spec hash prefix>}, where the spec
      * hash covers everything that shapes the saved machine (image, vCPUs, memory, accelerator and
-     * its options, kernel command line, and whether it has the guest agent channel).
+     * its options, kernel command line, whether it has the guest agent channel and whether clones get the vdagent
+     * port).
      */
     static String key(GuestImage image, String imageName, int vcpus, int memoryMb, ResolvedAccelerator accel,
-            String accelOptions, String append, boolean guestAgent) {
+            String accelOptions, String append, boolean guestAgent, boolean vdagent) {
         String specHash = sha256(String.join("\n", RECIPE_VERSION, image.hash(), imageName,
                 Integer.toString(vcpus), Integer.toString(memoryMb), accel.accel().name(), accelOptions, append,
                 "guestAgent=" + guestAgent, "firmware=" + image.firmware(), "disk-boot=" + image.bootsFromDisk(),
-                "identity=" + image.identity()));
+                "identity=" + image.identity(), "vdagent=" + vdagent));
         return image.hash().substring(0, Math.min(16, image.hash().length())) + "-" + specHash.substring(0, 12);
     }
 
-    private void saveGolden(Template template, Path tmp, String imageName) throws IOException {
+    /** The steps of a template preparation, as {@link Progress} reports them. */
+    static final List<String> TEMPLATE_STEPS = List.of("starting the golden desktop", "waiting for its agents",
+            "saving its running state");
+
+    private void saveGolden(Template template, Path tmp, String imageName, Progress.Task task) throws IOException {
         Path disk = tmp.resolve(Template.BASE_DISK);
         Disks.createLinkedClone(properties.qemuImgBinary(), template.image().goldenDisk(), disk);
         RunDir goldenRunDir = RunDir.of(properties, "tpl-" + template.key().substring(template.key().length() - 12));
@@ -214,8 +241,10 @@ public final class InstantClones {
                 if (!up.agent()) {
                     throw new VmmException("the golden VM of " + imageName + " came up without its guest agent");
                 }
+                task.step(2, TEMPLATE_STEPS.get(1));
             } else {
                 vm.awaitSerialOutput(template.image().readyMarker(), prepareTimeout);
+                task.step(2, TEMPLATE_STEPS.get(1));
                 vm.awaitSerialOutput(GuestImage.AGENT_READY, Duration.ofSeconds(30));
                 if (template.guestAgent()) {
                     awaitGuestAgent(vm, goldenRunDir);
@@ -224,6 +253,7 @@ public final class InstantClones {
             sleep(settle.toMillis());
             log.info("template {}: golden VM ready after {} ms, saving its state", template.key(),
                     (System.nanoTime() - boot) / 1_000_000);
+            task.step(3, TEMPLATE_STEPS.get(2));
             vm.qmp().execute("stop");
             saveState(vm, goldenRunDir.migrateSocket(), tmp.resolve(Template.STATE_FILE));
             try {
@@ -251,6 +281,7 @@ public final class InstantClones {
         description.put("guestAgent", template.guestAgent());
         description.put("firmware", template.image().firmware().name());
         description.put("identity", template.image().identity().name());
+        description.put("vdagent", template.vdagent());
         description.put("stateBytes", Files.size(tmp.resolve(Template.STATE_FILE)));
         description.put("preparedAt", java.time.Instant.now().toString());
         Files.writeString(tmp.resolve(Template.DESCRIPTION),
@@ -333,7 +364,8 @@ public final class InstantClones {
     public QemuVm startFromTemplate(Template template, VmSpec spec) {
         Objects.requireNonNull(template, "template");
         if (!spec.incoming() || spec.disk() == null || spec.memoryMb() != template.memoryMb()
-                || spec.vcpus() != template.vcpus() || spec.guestAgent() != template.guestAgent()) {
+                || spec.vcpus() != template.vcpus() || spec.guestAgent() != template.guestAgent()
+                || spec.vdagent() != template.vdagent()) {
             throw new IllegalArgumentException("spec does not match template " + template.key()
                     + "; build it with Template.cloneSpec");
         }
@@ -361,6 +393,9 @@ public final class InstantClones {
                 GuestAgentIdentity.apply(vm, spec, Duration.ofSeconds(60));
             } else {
                 applyIdentity(vm, spec, Duration.ofSeconds(30));
+            }
+            if (spec.vdagent()) {
+                vm.plugVdagent(); // after the restore: QEMU 7.2 cannot migrate the vdagent chardev
             }
             return vm;
         } catch (RuntimeException e) {

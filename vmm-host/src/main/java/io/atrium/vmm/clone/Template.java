@@ -29,9 +29,12 @@ import java.util.Objects;
  * @param goldenName hostname the golden VM booted with, before clones get their own
  * @param guestAgent the golden VM had the QEMU guest agent channel ({@link VmSpec#guestAgent()});
  *     every clone has it too (a clone has exactly its template's devices)
+ * @param vdagent clones get the SPICE vdagent port ({@link VmSpec#vdagent()}) once their state is restored; the
+ *     golden VM never has it (QEMU 7.2 cannot migrate it), so the saved state is the same either way
  */
 public record Template(String key, GuestImage image, Path directory, int vcpus, int memoryMb,
-        ResolvedAccelerator accel, String accelOptions, String append, String goldenName, boolean guestAgent) {
+        ResolvedAccelerator accel, String accelOptions, String append, String goldenName, boolean guestAgent,
+        boolean vdagent) {
 
     /** File name of the saved state (a QEMU migration stream) in the template directory. */
     public static final String STATE_FILE = "state";
@@ -74,6 +77,6 @@ public record Template(String key, GuestImage image, Path directory, int vcpus, 
      */
     public VmSpec cloneSpec(String name, String macAddress, Path runDir, NetBackend network) {
         return image.vmSpec(name, append, accel, runDir).vcpus(vcpus).memoryMb(memoryMb).accelOptions(accelOptions)
-                .guestAgent(guestAgent).macAddress(macAddress).incoming(true).network(network).build();
+                .guestAgent(guestAgent).macAddress(macAddress).incoming(true).vdagent(vdagent).network(network).build();
     }
 }

@@ -9,7 +9,11 @@ import io.atrium.vmm.qemu.ShutdownResult;
 import io.atrium.vmm.clone.Template;
 import io.atrium.vmm.VmmException;
 import io.atrium.vmm.VmmProperties;
+import io.atrium.vmm.Progress;
 import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.vmm.api.GuestReply;
+import io.atrium.vmm.api.GuestRequest;
+import io.atrium.vmm.api.HostPreparation;
 import io.atrium.vmm.api.HostNetworking;
 import io.atrium.vmm.api.MachineEvent;
 import io.atrium.vmm.api.MachineException;
@@ -97,19 +101,26 @@ public final class LocalMachineHost implements MachineHost {
     private final List<Consumer<MachineEvent>> listeners = new CopyOnWriteArrayList<>();
     private final ExecutorService events = Executors.newSingleThreadExecutor(
             Thread.ofPlatform().name("atrium-machine-events").daemon().factory());
+    /** Closes guest agent connections nobody used for a while (GuestOperations.IDLE). */
+    private final java.util.concurrent.ScheduledExecutorService agentIdle =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("atrium-guest-agent-idle").daemon()
+                    .factory());
     private volatile boolean released;
 
     /** One running machine; its end is reported by whoever wins {@link #exitReported}. */
     private static final class Machine {
         final QemuVm vm;
         final MachineInfo info;
+        /** Requests into its guest; null when it has no guest agent channel. */
+        final GuestOperations guest;
         final AtomicBoolean exitReported = new AtomicBoolean();
         /** Set by stop, shutdown and discard before they end the VM: its exit is theirs to report. */
         volatile boolean stopping;
 
-        Machine(QemuVm vm, MachineInfo info) {
+        Machine(QemuVm vm, MachineInfo info, boolean guestAgent) {
             this.vm = vm;
             this.info = info;
+            this.guest = guestAgent ? new GuestOperations(info.name(), vm.layout().qgaSocket()) : null;
         }
     }
 
@@ -145,6 +156,23 @@ public final class LocalMachineHost implements MachineHost {
         this.hostId = hostId;
         this.readyTimeout = Objects.requireNonNull(readyTimeout, "readyTimeout");
         this.clock = Objects.requireNonNull(clock, "clock");
+        agentIdle.scheduleWithFixedDelay(this::closeIdleAgents, 2, 2, TimeUnit.SECONDS);
+    }
+
+    private void closeIdleAgents() {
+        List<Machine> all;
+        synchronized (lock) {
+            all = List.copyOf(machines.values());
+        }
+        for (Machine m : all) {
+            if (m.guest != null) {
+                try {
+                    m.guest.closeIfIdle();
+                } catch (RuntimeException e) {
+                    log.debug("machine {}: closing an idle guest agent connection failed: {}", m.info.name(), e.toString());
+                }
+            }
+        }
     }
 
     @Override
@@ -202,7 +230,7 @@ public final class LocalMachineHost implements MachineHost {
         MachineInfo info = new MachineInfo(name, hostId, vm.pid(),
                 instant ? MachineInfo.BootKind.INSTANT_CLONE : MachineInfo.BootKind.COLD_BOOT, console(vm),
                 clock.instant());
-        Machine machine = new Machine(vm, info);
+        Machine machine = new Machine(vm, info, image.guestAgent());
         boolean wasReleased;
         synchronized (lock) {
             wasReleased = released;
@@ -296,6 +324,28 @@ public final class LocalMachineHost implements MachineHost {
     }
 
     @Override
+    public <R extends GuestReply> R guest(String name, GuestRequest<R> request) {
+        Objects.requireNonNull(request, "request");
+        Machine machine = running(name).orElseThrow(() -> new MachineException(MachineException.Kind.NOT_RUNNING,
+                "machine " + name + " does not run"));
+        if (machine.guest == null) {
+            throw new MachineException(MachineException.Kind.GUEST_UNAVAILABLE,
+                    "machine " + name + " has no guest agent (its image runs none)");
+        }
+        GuestReply reply = machine.guest.run(request);
+        @SuppressWarnings("unchecked") // each request type names its reply type; GuestOperations answers in kind
+        R typed = (R) reply;
+        return typed;
+    }
+
+    @Override
+    public List<HostPreparation> preparations() {
+        return host.images().progress().running().stream().map(p -> new HostPreparation(
+                p.kind() == Progress.Kind.IMAGE_BUILD ? HostPreparation.Kind.IMAGE_BUILD : HostPreparation.Kind.TEMPLATE,
+                p.subject(), p.step(), p.steps(), p.doing(), p.startedAt())).toList();
+    }
+
+    @Override
     public void discard(String name) {
         stop(name);
         Path runDir = host.runDir(name);
@@ -348,7 +398,7 @@ public final class LocalMachineHost implements MachineHost {
             }
             MachineInfo info = new MachineInfo(name, hostId, vm.pid(), MachineInfo.BootKind.ADOPTED, console(vm),
                     clock.instant());
-            Machine machine = new Machine(vm, info);
+            Machine machine = new Machine(vm, info, Files.exists(vm.layout().qgaSocket()));
             synchronized (lock) {
                 machines.put(name, machine);
                 emit(new MachineEvent.Started(name, info.startedAt(), info));
@@ -381,6 +431,9 @@ public final class LocalMachineHost implements MachineHost {
         }
         boolean keep = host.properties().keepVmsOnExit();
         for (Machine m : all) {
+            if (m.guest != null) {
+                m.guest.close();
+            }
             if (keep && m.vm.isRunning()) {
                 log.info("machine {} keeps running (QEMU pid {}) after its host was released", m.info.name(),
                         m.vm.pid());
@@ -533,6 +586,9 @@ public final class LocalMachineHost implements MachineHost {
                 return false;
             }
             machines.remove(machine.info.name(), machine);
+            if (machine.guest != null) {
+                machine.guest.close();
+            }
             emit(new MachineEvent.Exited(machine.info.name(), clock.instant(), reason, exitCode, detail));
             return true;
         }

@@ -48,7 +48,7 @@ public final class VmmHost implements AutoCloseable {
         this.accelerator = Objects.requireNonNull(accelerator, "accelerator");
         this.images = Objects.requireNonNull(images, "images");
         this.launcher = Objects.requireNonNull(launcher, "launcher");
-        this.instantClones = new InstantClones(properties, accelerator, launcher);
+        this.instantClones = new InstantClones(properties, accelerator, launcher, images.progress());
         this.library = new LibraryStore(properties, libraryProperties);
     }
 

@@ -1,6 +1,7 @@
 package io.atrium.vmm.image;
 
 import io.atrium.vmm.VmmException;
+import io.atrium.vmm.Progress;
 import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.disk.DirectoryCache;
 import java.io.BufferedOutputStream;
@@ -71,9 +72,11 @@ final class ConsoleImageBuilder {
     private static final FileTime EPOCH = FileTime.from(Instant.EPOCH);
 
     private final VmmProperties properties;
+    private final Progress progress;
 
-    ConsoleImageBuilder(VmmProperties properties) {
+    ConsoleImageBuilder(VmmProperties properties, Progress progress) {
         this.properties = properties;
+        this.progress = progress;
     }
 
     GuestImage buildOrReuse() {
@@ -93,7 +96,10 @@ final class ConsoleImageBuilder {
         }
         DirectoryCache.ensure(imagesDir, hash, "manifest.json", "console guest image", tmp -> {
             log.info("building console guest image {} from {} and {}", hash, deb.getFileName(), busybox);
-            build(tmp, hash, deb, busybox, templates);
+            try (Progress.Task task = progress.begin(Progress.Kind.IMAGE_BUILD, GuestImages.CONSOLE, 1,
+                    "building the console image")) {
+                build(tmp, hash, deb, busybox, templates);
+            }
         });
         return image(dir, hash);
     }

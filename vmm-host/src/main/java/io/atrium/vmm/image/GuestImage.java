@@ -31,10 +31,13 @@ import java.util.Objects;
  * @param efiVars the UEFI variable store template (0444) each VM copies, for {@link Firmware#UEFI} only
  * @param identity how an instant clone of it gets its own hostname and MAC ({@link Identity#NONE}: it cannot be
  *     instant-cloned, only cold-booted)
+ * @param vdagent the image runs {@code spice-vdagent} for the clipboard on the port {@code com.redhat.spice.0}:
+ *     its VMs get that port ({@code VmSpec.vdagent}, hot-plugged once they run), and the guest prints
+ *     {@link #CLIPBOARD_AGENT_READY} on serial when the agent is ready on it
  */
 public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
         String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent, Firmware firmware,
-        Path firmwareCode, Path efiVars, Identity identity) {
+        Path firmwareCode, Path efiVars, Identity identity, boolean vdagent) {
 
     /** How a restored clone learns who it is. */
     public enum Identity {
@@ -56,6 +59,12 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
      * after).
      */
     public static final String GUEST_AGENT_STARTED = "atrium-init: qemu-ga started on /dev/virtio-ports/org.qemu.guest_agent.0";
+    /**
+     * Printed on serial by the X desktop's session when its clipboard agent ({@code spice-vdagent}) is ready on the
+     * vdagent port (only images with {@link #vdagent()}, once the host plugged the port): its daemon opened the port
+     * and announced itself to QEMU, the clipboard works from then on.
+     */
+    public static final String CLIPBOARD_AGENT_READY = "atrium-x: spice-vdagent ready on /dev/virtio-ports/com.redhat.spice.0";
 
     public GuestImage {
         if ((kernel == null) != (initrd == null)) {
@@ -85,13 +94,25 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
         if (identity == Identity.GUEST_AGENT && !guestAgent) {
             throw new IllegalArgumentException("identity through the guest agent needs the guest agent channel");
         }
+        if (vdagent && !guestAgent) {
+            // the vdagent port is hot-plugged onto the guest agent's virtio-serial controller, which a template's
+            // golden VM must already have
+            throw new IllegalArgumentException("an image with the vdagent needs the guest agent channel too");
+        }
     }
 
     /** A built-in kernel-boot image (BIOS, Atrium's agent). */
     public GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
             String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent) {
         this(kernel, initrd, goldenDisk, hash, defaultAppend, name, memoryMb, tcgOptions, readyMarker, guestAgent,
-                Firmware.BIOS, null, null, Identity.ATRIUM_AGENT);
+                Firmware.BIOS, null, null, Identity.ATRIUM_AGENT, false);
+    }
+
+    /** A built-in kernel-boot image (BIOS, Atrium's agent), with or without the clipboard agent. */
+    public GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend,
+            String name, int memoryMb, String tcgOptions, String readyMarker, boolean guestAgent, boolean vdagent) {
+        this(kernel, initrd, goldenDisk, hash, defaultAppend, name, memoryMb, tcgOptions, readyMarker, guestAgent,
+                Firmware.BIOS, null, null, Identity.ATRIUM_AGENT, vdagent);
     }
 
     /**
@@ -103,7 +124,7 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
             Path firmwareCode, Path efiVars, boolean guestAgent) {
         return new GuestImage(null, null, goldenDisk, hash, "", name, memoryMb, "", "", guestAgent, firmware,
                 firmware == Firmware.UEFI ? firmwareCode : null, firmware == Firmware.UEFI ? efiVars : null,
-                guestAgent ? Identity.GUEST_AGENT : Identity.NONE);
+                guestAgent ? Identity.GUEST_AGENT : Identity.NONE, false);
     }
 
     /**
@@ -115,7 +136,7 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
     public VmSpec.Builder vmSpec(String vmName, String append, ResolvedAccelerator accel, Path runDir) {
         RunDir dir = RunDir.of(runDir);
         VmSpec.Builder spec = VmSpec.builder().name(vmName).accel(accel).memoryMb(memoryMb)
-                .accelOptions(accel.isKvm() ? "" : tcgOptions).guestAgent(guestAgent).disk(dir.overlay())
+                .accelOptions(accel.isKvm() ? "" : tcgOptions).guestAgent(guestAgent).vdagent(vdagent).disk(dir.overlay())
                 .runDir(dir.dir()).firmware(firmware);
         if (!bootsFromDisk()) {
             spec.kernel(kernel).initrd(initrd).append(append);
@@ -138,10 +159,10 @@ public record GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash,
 
     /**
      * A console-guest image (256 MiB, no TCG options, ready at {@link #CONSOLE_READY}, no QEMU guest
-     * agent).
+     * agent, no vdagent).
      */
     public GuestImage(Path kernel, Path initrd, Path goldenDisk, String hash, String defaultAppend) {
-        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY, false);
+        this(kernel, initrd, goldenDisk, hash, defaultAppend, GuestImages.CONSOLE, 256, "", CONSOLE_READY, false, false);
     }
 
     /** The image directory, {@code dataDir/images/<hash>} (or a library version's directory). */

@@ -1,5 +1,6 @@
 package io.atrium.vmm.image;
 
+import io.atrium.vmm.Progress;
 import io.atrium.vmm.VmmException;
 import io.atrium.vmm.VmmProperties;
 import java.nio.file.Files;
@@ -20,11 +21,23 @@ public final class GuestImages {
     public static final String X_DESKTOP = "x-desktop";
 
     private final VmmProperties properties;
+    private final Progress progress;
     private GuestImage console;
     private GuestImage xDesktop;
 
     public GuestImages(VmmProperties properties) {
+        this(properties, new Progress());
+    }
+
+    /** @param progress where builds report their steps */
+    public GuestImages(VmmProperties properties, Progress progress) {
         this.properties = Objects.requireNonNull(properties, "properties");
+        this.progress = Objects.requireNonNull(progress, "progress");
+    }
+
+    /** The image builds (and, through {@code VmmHost}, the template preparations) under way. */
+    public Progress progress() {
+        return progress;
     }
 
     /**
@@ -38,7 +51,7 @@ public final class GuestImages {
      */
     public synchronized GuestImage console() {
         if (console == null || !Files.isRegularFile(console.manifest())) {
-            console = new ConsoleImageBuilder(properties).buildOrReuse();
+            console = new ConsoleImageBuilder(properties, progress).buildOrReuse();
         }
         return console;
     }
@@ -55,7 +68,7 @@ public final class GuestImages {
      */
     public synchronized GuestImage xDesktop() {
         if (xDesktop == null || !Files.isRegularFile(xDesktop.manifest())) {
-            xDesktop = new XDesktopImageBuilder(properties).buildOrReuse();
+            xDesktop = new XDesktopImageBuilder(properties, progress).buildOrReuse();
         }
         return xDesktop;
     }

@@ -1,6 +1,7 @@
 package io.atrium.vmm.image;
 
 import io.atrium.vmm.VmmException;
+import io.atrium.vmm.Progress;
 import io.atrium.vmm.VmmProperties;
 import io.atrium.vmm.disk.DirectoryCache;
 import java.io.IOException;
@@ -45,17 +46,24 @@ final class XDesktopImageBuilder {
 
     private static final Logger log = LoggerFactory.getLogger(XDesktopImageBuilder.class);
 
-    static final String RECIPE_VERSION = "atrium-x-desktop-image/2";
+    static final String RECIPE_VERSION = "atrium-x-desktop-image/3";
     static final String SUITE = "bookworm";
     static final String MIRROR = "http://deb.debian.org/debian";
     /**
      * The Debian packages. {@code qemu-guest-agent} is the QEMU guest agent (started by
      * {@code /sbin/atrium-init}); {@code util-linux-extra} holds {@code /sbin/hwclock}, which its
-     * {@code guest-set-time} runs; {@code udhcpc} (busybox's DHCP client) is what {@code /etc/atrium/net} starts.
+     * {@code guest-set-time} runs; {@code spice-vdagent} carries the clipboard (started by the X session);
+     * {@code x11-xkb-utils} has {@code setxkbmap} (the user's keyboard layout, set through the guest agent);
+     * {@code xclip} reads and sets the clipboard from a shell (tests use it through the agent); {@code xfe} is a
+     * file manager with a text editor ({@code xfw}), next to {@code xterm}; {@code fonts-dejavu-core} gives them
+     * scalable fonts; {@code dbus-x11} is named because debootstrap resolves no virtual packages, and GTK's dconf
+     * needs a D-Bus session bus; {@code udhcpc} (busybox's DHCP client) is what
+     * {@code /etc/atrium/net} starts.
      */
     static final List<String> PACKAGES = List.of("linux-image-amd64", "udev", "kmod", "iproute2", "xserver-xorg-core",
             "xserver-xorg-input-evdev", "xserver-xorg-input-libinput", "xinit", "x11-xserver-utils", "jwm", "xterm",
-            "xfonts-base", "qemu-guest-agent", "util-linux-extra", "udhcpc");
+            "xfonts-base", "qemu-guest-agent", "util-linux-extra", "spice-vdagent", "x11-xkb-utils", "xclip", "xfe",
+            "fonts-dejavu-core", "dbus-x11", "udhcpc");
     static final String DEFAULT_APPEND =
             "root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0 quiet loglevel=3";
     static final int MEMORY_MB = 256;
@@ -69,6 +77,9 @@ final class XDesktopImageBuilder {
         TEMPLATES.put("x-desktop/xsession", "etc/atrium/xsession 755");
         TEMPLATES.put("x-desktop/xorg.conf", "etc/X11/xorg.conf 644");
         TEMPLATES.put("x-desktop/jwmrc", "root/.jwmrc 644");
+        TEMPLATES.put("x-desktop/clipboard-agent", "etc/atrium/clipboard-agent 755");
+        TEMPLATES.put("x-desktop/display-changed", "etc/atrium/display-changed 755");
+        TEMPLATES.put("x-desktop/90-atrium-display.rules", "etc/udev/rules.d/90-atrium-display.rules 644");
         TEMPLATES.put("console/agent", "etc/atrium/agent 755");
         TEMPLATES.put("console/net", "etc/atrium/net 755");
         TEMPLATES.put("console/udhcpc", "etc/atrium/udhcpc 755");
@@ -76,15 +87,22 @@ final class XDesktopImageBuilder {
 
     private static final JsonMapper JSON = JsonMapper.builder().build();
 
-    private final VmmProperties properties;
+    /** The steps of a build, as {@link Progress} reports them. */
+    static final List<String> STEPS = List.of("downloading and installing Debian packages",
+            "adding Atrium's guest files", "making the root file system", "converting the root disk",
+            "writing the manifest");
 
-    XDesktopImageBuilder(VmmProperties properties) {
+    private final VmmProperties properties;
+    private final Progress progress;
+
+    XDesktopImageBuilder(VmmProperties properties, Progress progress) {
         this.properties = properties;
+        this.progress = progress;
     }
 
     static GuestImage image(Path dir, String hash) {
         return new GuestImage(dir.resolve("vmlinuz"), dir.resolve("initrd.img"), dir.resolve("golden.qcow2"), hash,
-                DEFAULT_APPEND, GuestImages.X_DESKTOP, MEMORY_MB, TCG_OPTIONS, READY_MARKER, true);
+                DEFAULT_APPEND, GuestImages.X_DESKTOP, MEMORY_MB, TCG_OPTIONS, READY_MARKER, true, true);
     }
 
     static String recipeHash(Map<String, byte[]> templates) {
@@ -112,12 +130,17 @@ final class XDesktopImageBuilder {
         ImageTools.require(properties.qemuImgBinary());
         DirectoryCache.ensure(imagesDir, hash, "manifest.json", "x-desktop guest image", tmp -> {
             log.info("building x-desktop guest image {} with debootstrap (takes minutes)", hash);
-            build(tmp, hash, templates);
+            long started = System.nanoTime();
+            try (Progress.Task task = progress.begin(Progress.Kind.IMAGE_BUILD, GuestImages.X_DESKTOP, STEPS.size(),
+                    STEPS.getFirst())) {
+                build(tmp, hash, templates, task);
+            }
+            log.info("x-desktop guest image {} built in {} s", hash, (System.nanoTime() - started) / 1_000_000_000);
         });
         return image(dir, hash);
     }
 
-    private void build(Path tmp, String hash, Map<String, byte[]> templates) throws IOException {
+    private void build(Path tmp, String hash, Map<String, byte[]> templates, Progress.Task task) throws IOException {
         Path root = tmp.resolve(".root");
         Files.createDirectories(tmp);
         Path cache = properties.downloadsDir().resolve("debootstrap");
@@ -126,6 +149,7 @@ final class XDesktopImageBuilder {
         ImageTools.run(List.of(debootstrap, "--variant=minbase", "--include=" + String.join(",", PACKAGES),
                 "--cache-dir=" + cache, SUITE, root.toString(), MIRROR), null, Map.of(), 3600);
 
+        task.step(2, STEPS.get(1));
         Path boot = root.resolve("boot");
         Path vmlinuz;
         Path initrd;
@@ -153,13 +177,16 @@ final class XDesktopImageBuilder {
                 Files.delete(deb);
             }
         }
+        task.step(3, STEPS.get(2));
         Path raw = tmp.resolve("golden.raw");
         String uuid = UUID.nameUUIDFromBytes(("atrium-x-desktop/" + hash).getBytes(StandardCharsets.UTF_8)).toString();
         ImageTools.run(List.of("mke2fs", "-q", "-F", "-t", "ext4", "-L", "atrium-root", "-U", uuid,
                 "-d", root.toString(), raw.toString(), DISK_SIZE), null, Map.of(), 1800);
+        task.step(4, STEPS.get(3));
         ImageTools.run(List.of(properties.qemuImgBinary(), "convert", "-q", "-f", "raw", "-O", "qcow2",
                 raw.toString(), tmp.resolve("golden.qcow2").toString()), null, Map.of(), 1800);
         Files.delete(raw);
+        task.step(5, STEPS.get(4));
         String packages = ImageTools.run(List.of("chroot", root.toString(), "dpkg-query", "-W",
                 "-f=${Package}=${Version}\\n"), null, Map.of(), 120);
         DirectoryCache.deleteTree(root);

@@ -24,7 +24,13 @@ import java.util.Objects;
  *   <li>there is at most one virtio-serial controller ({@value #VIRTIO_SERIAL}), present exactly
  *       when the VM has a virtio-serial port, and every port is on it; the QEMU guest agent port
  *       {@value #GUEST_AGENT_PORT} ({@link VmSpec#guestAgent()}) is the unix socket
- *       {@link RunDir#qgaSocket()};</li>
+ *       {@link RunDir#qgaSocket()}; the SPICE vdagent port {@value #VDAGENT_PORT} ({@link VmSpec#vdagent()}) is
+ *       not on the command line but hot-plugged onto that controller once QEMU runs
+ *       ({@link QemuVm#plugVdagent()});</li>
+ *   <li>the display is {@code virtio-vga} (VGA text mode for the console guest, virtio-gpu modes the guest
+ *       can change for X: QEMU forwards a viewer's {@code SetDesktopSize} to it) and the pointer a
+ *       {@code virtio-tablet-pci} (absolute, so the guest's pointer is where the viewer's is); QEMU is never
+ *       started with {@code -k}: viewers send scancodes and the guest's layout makes the characters;</li>
  *   <li>an instant clone ({@link VmSpec#incoming()}) has exactly the devices of the VM whose state
  *       it restores: only {@code -incoming defer} is added, and names, paths, MAC and generation id may
  *       differ;</li>
@@ -40,6 +46,8 @@ final class QemuCommandLine {
     static final String VIRTIO_SERIAL = "virtio-serial0";
     /** Name of the QEMU guest agent's port (what {@code qemu-ga} in the guest opens). */
     static final String GUEST_AGENT_PORT = "org.qemu.guest_agent.0";
+    /** Name of the SPICE vdagent's port (what {@code spice-vdagentd} in the guest opens). */
+    static final String VDAGENT_PORT = "com.redhat.spice.0";
 
     /**
      * A port on the virtio-serial controller: a chardev (its QEMU options, {@code id=<chardev>}
@@ -97,12 +105,13 @@ final class QemuCommandLine {
         }
         add(args, "-netdev", spec.network().netdev("net0"));
         add(args, "-device", "virtio-net-pci,netdev=net0,mac=" + spec.macAddress());
-        add(args, "-vga", "std");
+        add(args, "-device", "virtio-vga");
+        add(args, "-device", "virtio-tablet-pci");
         add(args, "-device", "vmgenid,guid=" + spec.generationId());
         add(args, "-serial", "file:" + spec.serialLog());
         add(args, "-chardev", "socket,id=agent,path=" + spec.agentSocket() + ",server=on,wait=off");
         add(args, "-serial", "chardev:agent");
-        addVirtioSerial(args, virtioSerialPorts(spec));
+        addVirtioSerial(args, virtioSerialPorts(spec), spec.vdagent());
         add(args, "-chardev", "socket,id=qmp,path=" + spec.qmpSocket() + ",server=on,wait=off");
         add(args, "-mon", "chardev=qmp,mode=control");
         add(args, "-vnc", "unix:" + spec.vncSocket());
@@ -128,8 +137,8 @@ final class QemuCommandLine {
 
     /**
      * The virtio-serial ports of the VM, in a fixed order (the order is part of the machine: an
-     * instant clone restores the port numbers of its template). Later ports (e.g. the SPICE
-     * vdagent's {@code com.redhat.spice.0}) join this list.
+     * instant clone restores the port numbers of its template). The SPICE vdagent's port is not among them: it is
+     * hot-plugged ({@link QemuVm#plugVdagent()}).
      */
     private static List<VirtioSerialPort> virtioSerialPorts(VmSpec spec) {
         List<VirtioSerialPort> ports = new ArrayList<>();
@@ -140,9 +149,9 @@ final class QemuCommandLine {
         return ports;
     }
 
-    /** One controller for all ports, none without ports. */
-    private static void addVirtioSerial(List<String> args, List<VirtioSerialPort> ports) {
-        if (ports.isEmpty()) {
+    /** One controller for all ports (also for the hot-plugged vdagent port), none without ports. */
+    private static void addVirtioSerial(List<String> args, List<VirtioSerialPort> ports, boolean hotPlugged) {
+        if (ports.isEmpty() && !hotPlugged) {
             return;
         }
         add(args, "-device", "virtio-serial-pci,id=" + VIRTIO_SERIAL);

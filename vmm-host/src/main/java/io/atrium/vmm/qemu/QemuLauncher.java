@@ -129,6 +129,15 @@ public final class QemuLauncher implements AutoCloseable {
         }
         QemuVm vm = new QemuVm(spec.name(), spec, runDir, process, process.toHandle(), qmp, this::release);
         register(vm);
+        if (spec.vdagent() && !spec.incoming()) {
+            // an incoming VM gets it once its state is restored (InstantClones)
+            try {
+                vm.plugVdagent();
+            } catch (RuntimeException e) {
+                vm.close();
+                throw new VmmException("VM " + spec.name() + ": cannot add the vdagent port: " + e.getMessage(), e);
+            }
+        }
         return vm;
     }
 

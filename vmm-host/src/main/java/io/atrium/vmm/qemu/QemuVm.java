@@ -18,6 +18,7 @@ import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import tools.jackson.databind.JsonNode;
 
 /**
  * A running (or finished) QEMU VM: its process, QMP connection and run directory.
@@ -158,6 +159,32 @@ public final class QemuVm implements AutoCloseable {
         }
         return ShutdownResult.KILLED;
     }
+
+    /**
+     * Adds the SPICE vdagent port to the running VM ({@link VmSpec#vdagent()}): QMP {@code chardev-add} of a
+     * {@code qemu-vdagent} chardev with the clipboard on (the mouse stays the tablet's) and {@code device_add} of a
+     * {@code virtserialport} named {@value QemuCommandLine#VDAGENT_PORT} on the VM's virtio-serial controller. The
+     * guest sees the port appear. Hot-plugged because QEMU 7.2's {@code qemu-vdagent} chardev blocks migration: a
+     * template's golden VM never has it, a clone gets it after its state was restored. Idempotent: a VM that has it
+     * is left alone.
+     */
+    public void plugVdagent() {
+        JsonNode chardevs = qmp.execute("query-chardev");
+        for (JsonNode chardev : chardevs) {
+            if (VDAGENT_CHARDEV.equals(chardev.path("label").asString(""))) {
+                return;
+            }
+        }
+        qmp.execute("chardev-add", Map.of("id", VDAGENT_CHARDEV, "backend", Map.of("type", "qemu-vdagent",
+                "data", Map.of("clipboard", true, "mouse", false))));
+        qmp.execute("device_add", Map.of("driver", "virtserialport", "id", VDAGENT_CHARDEV + "-port",
+                "bus", QemuCommandLine.VIRTIO_SERIAL + ".0", "chardev", VDAGENT_CHARDEV,
+                "name", QemuCommandLine.VDAGENT_PORT));
+        log.debug("VM {}: SPICE vdagent port plugged", name);
+    }
+
+    /** Id of the hot-plugged {@code qemu-vdagent} chardev. */
+    static final String VDAGENT_CHARDEV = "vdagent";
 
     /** Hard reset of the VM ({@code system_reset}), like pressing the reset button. */
     public void reset() {

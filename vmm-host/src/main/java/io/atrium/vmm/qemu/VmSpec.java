@@ -51,6 +51,11 @@ import java.util.regex.Pattern;
  *     medium, a cloud-init seed
  * @param generationId the VM generation id of the {@code vmgenid} device (a UUID): a new one for every boot and
  *     every instant clone, so a guest that restored a saved state reseeds its random number generator
+ * @param vdagent {@code true} to give the VM the SPICE vdagent port {@code com.redhat.spice.0} (a
+ *     {@code qemu-vdagent} chardev with the clipboard on) for the guest's {@code spice-vdagent}: QEMU's VNC server
+ *     then offers the extended clipboard. The port is on the same virtio-serial controller, but it is
+ *     <em>hot-plugged</em> ({@link QemuVm#plugVdagent()}) once the machine runs, never on the command line: QEMU
+ *     7.2's {@code qemu-vdagent} chardev blocks migration, and instant clones are saved and restored by migration
  */
 public record VmSpec(
         String name,
@@ -72,7 +77,9 @@ public record VmSpec(
         Path firmwareCode,
         Path efiVars,
         List<Path> cdroms,
-        String generationId) {
+        String generationId,
+
+        boolean vdagent) {
 
     /** Maximum length of a unix socket path (sun_path is 108 bytes including the NUL). */
     public static final int MAX_SOCKET_PATH = 107;
@@ -236,7 +243,8 @@ public record VmSpec(
                 .extraArgs(extraArgs).accelOptions(accelOptions).incoming(incoming).guestAgent(guestAgent)
                 .network(network)
                 .firmware(firmware).firmwareCode(firmwareCode).efiVars(efiVars).cdroms(cdroms)
-                .generationId(generationId);
+                .generationId(generationId)
+                .vdagent(vdagent);
     }
 
     private static String canonicalUuid(String text) {
@@ -259,8 +267,8 @@ public record VmSpec(
     }
 
     /**
-     * Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel, an isolated
-     * NIC, BIOS, no CDs, a new generation id.
+     * Builder with defaults: 1 vCPU, 256 MiB, empty append, no disk, random MAC, no guest agent channel, no vdagent,
+     * an isolated NIC, BIOS, no CDs, a new generation id.
      */
     public static final class Builder {
         private String name;
@@ -283,6 +291,7 @@ public record VmSpec(
         private Path efiVars;
         private List<Path> cdroms = List.of();
         private String generationId;
+        private boolean vdagent;
 
         private Builder() {
         }
@@ -308,10 +317,13 @@ public record VmSpec(
         public Builder cdroms(List<Path> value) { this.cdroms = value; return this; }
         public Builder generationId(String value) { this.generationId = value; return this; }
 
+        public Builder vdagent(boolean value) { this.vdagent = value; return this; }
+
         public VmSpec build() {
             return new VmSpec(name, vcpus, memoryMb, accel, kernel, initrd, append, disk, runDir,
                     macAddress == null ? randomMac() : macAddress, extraArgs, accelOptions, incoming, guestAgent,
-                    network, firmware, firmwareCode, efiVars, cdroms, generationId == null ? newGenerationId() : generationId);
+                    network, firmware, firmwareCode, efiVars, cdroms, generationId == null ? newGenerationId() : generationId,
+                    vdagent);
         }
     }
 }

@@ -492,30 +492,15 @@ public final class QgaClient implements AutoCloseable {
                 long room = maxBytes - total;
                 // one byte over the cap is asked for near the cap, so that a larger file is noticed
                 long want = room < limits.chunkBytes() ? room + 1 : limits.chunkBytes();
-                ObjectNode args = JSON.createObjectNode();
-                args.put("handle", handle);
-                args.put("count", want);
-                JsonNode reply = QgaJson.object(call("guest-file-read", args, defaultTimeout), "guest-file-read reply");
-                long count = QgaJson.integer(reply, "count", "guest-file-read");
-                if (count < 0 || count > want) {
-                    throw new QgaProtocolException("guest-file-read returned " + count + " bytes, asked for " + want);
-                }
-                String data = QgaJson.optText(reply, "buf-b64", Integer.MAX_VALUE, "guest-file-read").orElse("");
-                if (data.length() != QgaLimits.base64Length(count)) {
-                    throw new QgaProtocolException("guest-file-read: " + data.length()
-                            + " characters of base64 for a count of " + count);
-                }
-                QgaJson.Decoded bytes = QgaJson.base64(data, (int) count, "guest-file-read");
-                if (bytes.truncated() || bytes.bytes().length != count) {
-                    throw new QgaProtocolException("guest-file-read: the data does not match the count " + count);
-                }
-                boolean eof = QgaJson.bool(reply, "eof", false, "guest-file-read");
+                QgaFileChunk chunk = readChunk(handle, (int) want);
+                long count = chunk.data().length;
+                boolean eof = chunk.eof();
                 if (count > room) {
                     throw new QgaTransferLimitException(guestPath, maxBytes, "reading");
                 }
                 if (count > 0) {
                     try {
-                        target.write(bytes.bytes());
+                        target.write(chunk.data());
                     } catch (IOException e) {
                         throw new VmmException("writing " + guestPath + " from the guest to the target failed: "
                                 + e.getMessage(), e);
@@ -539,6 +524,48 @@ public final class QgaClient implements AutoCloseable {
         } finally {
             closeFile(handle, failure);
         }
+    }
+
+    /**
+     * Opens a guest file for a transfer made of separate calls ({@code guest-file-open}); the caller must
+     * {@link #fileClose} it. {@link #writeFile} and {@link #readFile} do all of it in one call.
+     *
+     * @param guestPath absolute path in the guest (no NUL or control characters)
+     * @param write {@code true} to create or truncate it for writing, {@code false} to read it
+     * @return the guest's handle
+     */
+    public long fileOpen(String guestPath, boolean write) {
+        requireGuestPath(guestPath);
+        return openFile(guestPath, write ? "w" : "r");
+    }
+
+    /**
+     * Writes {@code data} (at most {@link QgaLimits#chunkBytes()} bytes at a time, as many calls as needed) to a
+     * handle from {@link #fileOpen}; returns once the guest took all of it.
+     */
+    public void fileWrite(long handle, byte[] data) {
+        Objects.requireNonNull(data, "data");
+        for (int offset = 0; offset < data.length; offset += limits.chunkBytes()) {
+            int length = Math.min(limits.chunkBytes(), data.length - offset);
+            writeChunk(handle, offset == 0 && length == data.length ? data
+                    : Arrays.copyOfRange(data, offset, offset + length), length);
+        }
+    }
+
+    /**
+     * Reads up to {@code count} bytes (at most {@link QgaLimits#chunkBytes()}) from a handle from
+     * {@link #fileOpen}; the reply is checked like {@link #readFile}'s.
+     */
+    public QgaFileChunk fileRead(long handle, int count) {
+        if (count < 1 || count > limits.chunkBytes()) {
+            throw new IllegalArgumentException("count must be 1.." + limits.chunkBytes() + ": " + count);
+        }
+        return readChunk(handle, count);
+    }
+
+    /** Closes a handle from {@link #fileOpen} ({@code guest-file-close}). */
+    public void fileClose(long handle) {
+        closeFile(handle, null);
     }
 
     /** Closes the socket. Idempotent; a command in progress fails with {@link VmmException}. */
@@ -797,6 +824,28 @@ public final class QgaClient implements AutoCloseable {
             throw new QgaProtocolException("guest-file-open returned no valid handle");
         }
         return handle.longValue();
+    }
+
+    /** One {@code guest-file-read} of at most {@code want} bytes, checked: data matches the count, never more. */
+    private QgaFileChunk readChunk(long handle, int want) {
+        ObjectNode args = JSON.createObjectNode();
+        args.put("handle", handle);
+        args.put("count", want);
+        JsonNode reply = QgaJson.object(call("guest-file-read", args, defaultTimeout), "guest-file-read reply");
+        long count = QgaJson.integer(reply, "count", "guest-file-read");
+        if (count < 0 || count > want) {
+            throw new QgaProtocolException("guest-file-read returned " + count + " bytes, asked for " + want);
+        }
+        String data = QgaJson.optText(reply, "buf-b64", Integer.MAX_VALUE, "guest-file-read").orElse("");
+        if (data.length() != QgaLimits.base64Length(count)) {
+            throw new QgaProtocolException("guest-file-read: " + data.length()
+                    + " characters of base64 for a count of " + count);
+        }
+        QgaJson.Decoded bytes = QgaJson.base64(data, (int) count, "guest-file-read");
+        if (bytes.truncated() || bytes.bytes().length != count) {
+            throw new QgaProtocolException("guest-file-read: the data does not match the count " + count);
+        }
+        return new QgaFileChunk(bytes.bytes(), QgaJson.bool(reply, "eof", false, "guest-file-read"));
     }
 
     private void writeChunk(long handle, byte[] chunk, int length) {

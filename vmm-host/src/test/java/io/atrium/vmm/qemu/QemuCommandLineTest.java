@@ -115,7 +115,7 @@ class QemuCommandLineTest {
         return console().accel(ResolvedAccelerator.tcg("test"))
                 .append("root=/dev/vda rw rootfstype=ext4 init=/sbin/atrium-init console=ttyS0,115200 console=tty0"
                         + " quiet loglevel=3 atrium.hostname=desk-1")
-                .memoryMb(256).accelOptions("tb-size=64").guestAgent(true);
+                .memoryMb(256).accelOptions("tb-size=64").guestAgent(true).vdagent(true);
     }
 
     @Test
@@ -194,6 +194,27 @@ class QemuCommandLineTest {
         assertThat(rest).isEqualTo(without);
         assertThat(without).noneMatch(a -> a.contains("virtio-serial") || a.contains("virtserialport")
                 || a.contains("qga"));
+    }
+
+    @Test
+    void theVdagentPortIsHotPluggedSoOnlyItsControllerIsOnTheCommandLine() {
+        List<String> both = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).guestAgent(true)
+                .vdagent(true).build());
+        List<String> agentOnly = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).guestAgent(true)
+                .build());
+        assertThat(both).isEqualTo(agentOnly).noneMatch(a -> a.contains("vdagent") || a.contains("com.redhat.spice"));
+        List<String> vdagentOnly = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).vdagent(true)
+                .build());
+        assertThat(vdagentOnly).filteredOn(a -> a.startsWith("virtio-serial-pci")).containsExactly(
+                "virtio-serial-pci,id=" + QemuCommandLine.VIRTIO_SERIAL);
+        assertThat(vdagentOnly).noneMatch(a -> a.startsWith("virtserialport"));
+    }
+
+    @Test
+    void theDisplayIsVirtioVgaWithATabletAndNoKeymap() {
+        List<String> args = QemuCommandLine.build(console().accel(ResolvedAccelerator.tcg("t")).build());
+        assertThat(args).containsSubsequence("-device", "virtio-vga").containsSubsequence("-device", "virtio-tablet-pci")
+                .doesNotContain("-vga", "-k", "std");
     }
 
     @Test

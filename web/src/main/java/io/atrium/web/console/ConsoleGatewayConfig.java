@@ -13,6 +13,10 @@ import io.atrium.broker.session.ConsoleConnections;
 import io.atrium.broker.ticket.RedeemedTicket;
 import io.atrium.broker.ticket.TicketService;
 import io.atrium.vmm.api.ConsoleEndpoint;
+import io.atrium.broker.transfer.ClipboardAudit;
+import io.atrium.broker.transfer.TransferPolicy;
+import io.atrium.gateway.ClipboardPolicy;
+import io.atrium.gateway.ClipboardTransfer;
 import io.atrium.gateway.ConsoleConnector;
 import io.atrium.gateway.ConsoleConnectors;
 import io.atrium.gateway.ConsoleTarget;
@@ -31,17 +35,23 @@ import org.springframework.context.annotation.Configuration;
 /**
  * Runs the gateway inside the web app at {@code /gateway/*}: tickets are redeemed by the
  * broker's {@link TicketService} (its console endpoint mapped to the gateway's value), viewer
- * connects/disconnects update the desktop's state, and the broker closes viewers through
- * {@link GatewayConsoleConnections}.
+ * connects/disconnects update the desktop's state, the gateway's clipboard transfers are audited
+ * ({@link ClipboardAuditor}), the pool's clipboard policy goes to the gateway with each target, and the broker closes
+ * viewers through {@link GatewayConsoleConnections}.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableConfigurationProperties(GatewaySettings.class)
 public class ConsoleGatewayConfig {
 
     @Bean(destroyMethod = "")
-    GatewayConnections gatewayConnections(DesktopService desktops, AuditLog audit) {
+    GatewayConnections gatewayConnections(DesktopService desktops, ClipboardAuditor clipboard, AuditLog audit) {
         GatewayConnections connections = new GatewayConnections();
         connections.addListener(new GatewayListener() {
+            @Override
+            public void onClipboard(ConsoleTarget target, String connectionId, ClipboardTransfer transfer) {
+                clipboard.report(target, transfer);
+            }
+
             @Override
             public void onConnected(ConsoleTarget target, String connectionId) {
                 if (!DraftConsoleTickets.isDraft(target.desktopId())) { // a draft machine is no desktop
@@ -94,7 +104,8 @@ public class ConsoleGatewayConfig {
                 RedeemedTicket t = request.desktopId().filter(DraftConsoleTickets::isDraft).isPresent()
                         ? draftTickets.redeem(request.ticket(), request.desktopId().get(), request.user())
                         : tickets.redeem(request.ticket(), request.desktopId(), request.user());
-                return new ConsoleTarget(t.desktopId(), t.username(), toGateway(t.console()));
+                return new ConsoleTarget(t.desktopId(), t.username(), toGateway(t.console()),
+                        clipboardOf(t.transfers()));
             } catch (BrokerException e) {
                 throw new GatewayException(toGateway(e), e.getMessage());
             }
@@ -117,6 +128,18 @@ public class ConsoleGatewayConfig {
         registration.setName("atriumGateway");
         registration.setLoadOnStartup(1);
         return registration;
+    }
+
+    /** The audit of the gateway's clipboard transfers, written off the relay's threads. */
+    @Bean(destroyMethod = "close")
+    ClipboardAuditor clipboardAuditor(ClipboardAudit audit) {
+        return new ClipboardAuditor(audit);
+    }
+
+    /** The clipboard part of the pool's policy as the gateway's value. */
+    static ClipboardPolicy clipboardOf(TransferPolicy policy) {
+        return new ClipboardPolicy(policy.clipboard().browserToGuest(), policy.clipboard().guestToBrowser(),
+                policy.clipboardMaxBytes());
     }
 
     /** The machine layer's console endpoint as the gateway's value (the gateway depends on neither). */

@@ -15,6 +15,10 @@ import io.atrium.broker.BrokerException;
 import io.atrium.broker.desktop.Desktop;
 import io.atrium.broker.desktop.DesktopService;
 import io.atrium.broker.image.RolloutService;
+import io.atrium.broker.keyboard.KeyboardService;
+import io.atrium.broker.transfer.FileTransferService;
+import io.atrium.broker.transfer.TransferPolicy;
+import io.atrium.broker.transfer.TransferPolicyService;
 import io.atrium.broker.ticket.ConsoleTicket;
 import io.atrium.broker.ticket.TicketService;
 import io.atrium.viewer.DesktopViewer;
@@ -27,19 +31,30 @@ import java.nio.charset.StandardCharsets;
 /**
  * The desktop viewer page. The route carries only the desktop id; whether the user may see it
  * is decided by {@link DesktopService#myDesktop} and, per connection, by {@link TicketService}.
- * The viewer learns what each close code means from the gateway's table ({@link CloseCodes}).
+ * The viewer learns what each close code means from the gateway's table ({@link CloseCodes}), gets the keyboard
+ * layouts ({@link KeyboardService}), the pool's clipboard directions and, unless the pool allows no files, the file
+ * transfers of the user's folder ({@link DesktopFiles} over {@link FileTransferService}); the broker services check
+ * every call against the logged-in user.
  */
 @Route("desktop/:id")
 @PermitAll
 public class DesktopView extends VerticalLayout implements BeforeEnterObserver, HasDynamicTitle {
     private final DesktopService desktops;
     private final TicketService tickets;
+    private final KeyboardService keyboards;
+    private final FileTransferService files;
+    private final TransferPolicyService transfers;
     private final RolloutService rollouts;
     private String title = "Desktop · Atrium";
 
-    public DesktopView(DesktopService desktops, TicketService tickets, RolloutService rollouts) {
+    public DesktopView(DesktopService desktops, TicketService tickets, KeyboardService keyboards,
+                       FileTransferService files, TransferPolicyService transfers,
+                       RolloutService rollouts) {
         this.desktops = desktops;
         this.tickets = tickets;
+        this.keyboards = keyboards;
+        this.files = files;
+        this.transfers = transfers;
         this.rollouts = rollouts;
         setSizeFull();
         setPadding(false);
@@ -71,6 +86,14 @@ public class DesktopView extends VerticalLayout implements BeforeEnterObserver, 
             });
             viewer.setId("viewer");
             viewer.setCloseCodes(CloseCodes.forViewer());
+            viewer.setKeyboard(KeyboardService.LAYOUTS.stream()
+                            .map(l -> new DesktopViewer.KeyboardOption(l.code(), l.name())).toList(),
+                    code -> keyboards.apply(d.id(), code) == KeyboardService.Applied.APPLIED);
+            TransferPolicy policy = transfers.policyFor(d.poolId());
+            viewer.setClipboard(policy.clipboard().browserToGuest(), policy.clipboard().guestToBrowser());
+            if (policy.files() != TransferPolicy.FileMode.NONE) {
+                viewer.setFiles(new DesktopFiles(files, d.id()));
+            }
             add(top, new RolloutNotice(rollouts, d.id()), viewer);
             setFlexGrow(1, viewer);
         } catch (BrokerException e) {

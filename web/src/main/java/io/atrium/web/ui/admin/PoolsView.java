@@ -23,6 +23,7 @@ import io.atrium.broker.desktop.DesktopAdminService;
 import io.atrium.broker.desktop.DesktopAdminService.PoolStatus;
 import io.atrium.broker.gpu.GpuService;
 import io.atrium.broker.network.PoolNetworkService;
+import io.atrium.broker.transfer.TransferPolicyService;
 import io.atrium.broker.pool.Pool;
 import io.atrium.broker.pool.PoolAdminService;
 import io.atrium.web.ui.MainLayout;
@@ -37,11 +38,14 @@ public class PoolsView extends VerticalLayout {
     private final DesktopAdminService desktops;
     private final GpuService gpus;
     private final PoolNetworkService networks;
+    private final TransferPolicyService transfers;
     private final Grid<PoolStatus> grid = new Grid<>();
     private Registration poll;
 
     public PoolsView(PoolAdminService pools, DesktopAdminService desktops, GpuService gpus,
-                     PoolNetworkService networks) {
+                     PoolNetworkService networks,
+                     TransferPolicyService transfers) {
+        this.transfers = transfers;
         this.pools = pools;
         this.desktops = desktops;
         this.gpus = gpus;
@@ -139,6 +143,8 @@ public class PoolsView extends VerticalLayout {
 
     /** The editor's feature sections (their settings live in their own services). */
     private java.util.List<PoolEditorSection> sections(Pool existing) {
-        return PoolNetworkSection.of(networks, existing);
+        java.util.List<PoolEditorSection> sections = new java.util.ArrayList<>(PoolNetworkSection.of(networks, existing));
+        sections.add(new TransferPolicySection(transfers, existing));
+        return sections;
     }
 }
