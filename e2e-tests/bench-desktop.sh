@@ -13,7 +13,7 @@ find_java
 ensure_node
 CP_FILE="$ROOT/e2e-tests/target/bench-desktop.classpath"
 log "building e2e-tests and what it depends on (offline, in the reactor)"
-mvnw -o -q -pl e2e-tests -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+mvnw -o -q -pl e2e-tests -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile="$CP_FILE"
 [ -x "${ATRIUM_CHROMIUM:-/usr/bin/chromium}" ] || ensure_packages chromium
 cd "$ROOT/e2e-tests"

@@ -23,7 +23,8 @@ done
 
 CP_FILE="$ROOT/e2e-tests/target/bench-images.classpath"
 log "compiling e2e-tests and its dependencies (offline, in the reactor)"
-mvnw -o -q -pl e2e-tests -am test-compile dependency:build-classpath -Dmdep.includeScope=test \
+# package, not test-compile: the web module's jar must hold Vaadin's production bundle (else Vaadin wants its dev server)
+mvnw -o -q -pl e2e-tests -am package -DskipTests dependency:build-classpath -Dmdep.includeScope=test \
   -Dmdep.outputFile=target/bench-images.classpath
 
 cd "$ROOT/e2e-tests"
