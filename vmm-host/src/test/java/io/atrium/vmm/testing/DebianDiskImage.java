@@ -30,7 +30,7 @@ import java.util.stream.Stream;
  *       --variant=minbase} of bookworm with the generic kernel, udev, iproute2, busybox (its DHCP client),
  *       {@code qemu-guest-agent} and {@code util-linux-extra} ({@code hwclock}, for {@code guest-set-time}); the
  *       {@code .deb}s come from the X desktop image's cache ({@code downloads/debootstrap}); kernel modules cut down
- *       to what a QEMU guest needs (virtio, AHCI and CD-ROM for install media and cloud-init seeds, ext4, vfat, isofs, bochs-drm and their dependencies, then
+ *       to what a QEMU guest needs (virtio, AHCI and CD-ROM for install media and cloud-init seeds, ext4, vfat, isofs, bochs-drm, virtio-gpu and their dependencies, then
  *       {@code depmod}), a small initramfs ({@code MODULES=list}); init is {@code /sbin/atrium-boot} (no systemd:
  *       udev, a cloud-init NoCloud hostname reader, {@code qemu-ga}, a shell on tty1 under a banner);
  *       {@code mke2fs -d} makes the ext4 root file system image;</li>
@@ -47,14 +47,15 @@ import java.util.stream.Stream;
  */
 public final class DebianDiskImage {
 
-    static final String RECIPE = "atrium-debian-disk/1";
+    /** 2: virtio_gpu kept (every VM has virtio-vga, whose UEFI GOP has no linear framebuffer for efifb). */
+    static final String RECIPE = "atrium-debian-disk/2";
     static final String SUITE = "bookworm";
     static final String MIRROR = "http://deb.debian.org/debian";
     static final List<String> PACKAGES = List.of("linux-image-amd64", "udev", "kmod", "iproute2", "busybox",
             "qemu-guest-agent", "util-linux-extra", "initramfs-tools");
     /** Modules the guest needs; everything they depend on is kept too, the rest removed. */
     static final List<String> MODULES = List.of("virtio_pci", "virtio_blk", "virtio_net", "virtio_console",
-            "virtio_rng", "ahci", "sr_mod", "ext4", "vfat", "isofs", "nls_cp437", "nls_ascii", "nls_utf8", "nls_iso8859_1", "bochs",
+            "virtio_rng", "ahci", "sr_mod", "ext4", "vfat", "isofs", "nls_cp437", "nls_ascii", "nls_utf8", "nls_iso8859_1", "bochs", "virtio_gpu",
             "evdev", "crc32c_generic", "crc32c_intel", "efivarfs");
     static final String ROOT_SIZE = "768M";
     static final int BOOT_MIB = 96;
