@@ -99,6 +99,7 @@ public class FakeMachineHost implements MachineHost {
         }
         if (spec.disk() == MachineSpec.DiskPolicy.FRESH) {
             freshDisks.incrementAndGet();
+            guestFiles.remove(spec.name()); // the files in a guest live on its disk
         }
         MachineInfo info = new MachineInfo(spec.name(), HOST_ID, pids.incrementAndGet(), MachineInfo.BootKind.COLD_BOOT,
                 ConsoleEndpoint.unix(HOST_ID, "/tmp/fake-vnc/" + spec.name()), Instant.now());
