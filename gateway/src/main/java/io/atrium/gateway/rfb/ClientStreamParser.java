@@ -1,6 +1,5 @@
 package io.atrium.gateway.rfb;
 
-import static io.atrium.gateway.rfb.ExtendedClipboard.ACTIONS;
 import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_CAPS;
 import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_NOTIFY;
 import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_PEEK;
@@ -301,21 +300,13 @@ public final class ClientStreamParser extends RfbStreamParser {
             }
             return;
         }
-        if (length == Integer.MIN_VALUE || -length < 4) {
-            throw new RfbProtocolException("extended ClientCutText of length " + length);
-        }
-        cutLength = -(long) length - 4;
+        cutLength = ExtendedClipboard.bodyLength(length, "ClientCutText");
         step = Step.CUT_FLAGS;
         expect(4);
     }
 
     private void cutFlags(int flags) throws RfbProtocolException {
-        // A caps message names every action its sender supports besides caps itself (QEMU's: caps, request, notify,
-        // provide); any other message has exactly one action. Caps comes first, as QEMU reads it.
-        int actions = (flags & ACTION_CAPS) != 0 ? ACTION_CAPS : flags & ACTIONS;
-        if (Integer.bitCount(actions) != 1) {
-            throw new RfbProtocolException("extended ClientCutText with actions 0x" + Integer.toHexString(actions));
-        }
+        int actions = ExtendedClipboard.action(flags, "ClientCutText");
         if (actions != ACTION_PROVIDE && cutLength > MAX_CONTROL_BODY) {
             throw new RfbProtocolException("extended ClientCutText control message of " + cutLength + " bytes");
         }

@@ -28,6 +28,32 @@ final class ExtendedClipboard {
     }
 
     /**
+     * The body length after the flags word of an extended message whose cut-text length field is {@code length}
+     * (negative: minus the message's length, flags included).
+     *
+     * @param message the message's name for the error ({@code ClientCutText}, {@code ServerCutText})
+     */
+    static long bodyLength(int length, String message) throws RfbProtocolException {
+        if (length == Integer.MIN_VALUE || -length < 4) {
+            throw new RfbProtocolException("extended " + message + " of length " + length);
+        }
+        return -(long) length - 4;
+    }
+
+    /**
+     * The one action of an extended message's flags. A caps message names every action its sender supports besides
+     * caps itself (QEMU's: caps, request, notify, provide); any other message has exactly one action. Caps comes
+     * first, as QEMU reads it.
+     */
+    static int action(int flags, String message) throws RfbProtocolException {
+        int actions = (flags & ACTION_CAPS) != 0 ? ACTION_CAPS : flags & ACTIONS;
+        if (Integer.bitCount(actions) != 1) {
+            throw new RfbProtocolException("extended " + message + " with actions 0x" + Integer.toHexString(actions));
+        }
+        return actions;
+    }
+
+    /**
      * The text of a provide message whose only format is text: its size in bytes without a terminating NUL, or -1
      * when the zlib stream is broken, the declared size does not fit what it holds, or it inflates to more than
      * {@code limit + 5} bytes (a 4-byte size, the text, its NUL).

@@ -1,7 +1,5 @@
 package io.atrium.gateway.rfb;
 
-import static io.atrium.gateway.rfb.ExtendedClipboard.ACTIONS;
-import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_CAPS;
 import static io.atrium.gateway.rfb.ExtendedClipboard.ACTION_PROVIDE;
 import static io.atrium.gateway.rfb.ExtendedClipboard.FORMATS;
 import static io.atrium.gateway.rfb.ExtendedClipboard.FORMAT_TEXT;
@@ -466,21 +464,13 @@ public final class ServerStreamParser extends RfbStreamParser {
             }
             return;
         }
-        if (length == Integer.MIN_VALUE || -length < 4) {
-            throw new RfbProtocolException("extended ServerCutText of length " + length);
-        }
-        cutLength = -(long) length - 4;
+        cutLength = ExtendedClipboard.bodyLength(length, "ServerCutText");
         step = Step.CUT_FLAGS;
         expect(4);
     }
 
     private void cutFlags(int flags) throws RfbProtocolException {
-        // A caps message names every action its sender supports besides caps itself (QEMU's: caps, request, notify,
-        // provide); any other message has exactly one action. Caps comes first, as QEMU reads it.
-        int actions = (flags & ACTION_CAPS) != 0 ? ACTION_CAPS : flags & ACTIONS;
-        if (Integer.bitCount(actions) != 1) {
-            throw new RfbProtocolException("extended ServerCutText with actions 0x" + Integer.toHexString(actions));
-        }
+        int actions = ExtendedClipboard.action(flags, "ServerCutText");
         if (actions != ACTION_PROVIDE) {
             if (cutLength > MAX_CONTROL_BODY) {
                 throw new RfbProtocolException("extended ServerCutText control message of " + cutLength + " bytes");
